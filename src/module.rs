@@ -1,0 +1,577 @@
+//! Modules: opening (dlopen + init), the unload protocol, and accessors.
+
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
+use std::ptr;
+use std::sync::Arc;
+
+use crate::ffi::{fail, guard, guard_value, need, set_last_error};
+use crate::host::{self, host_ref, kr_log_level_t as L, Host};
+use crate::ledger::Account;
+use crate::lifecycle::{Action, Lifecycle, State};
+use crate::tracked;
+use crate::uverr;
+
+/// Flag for `kr_module_open()`: never `dlclose()` the library (Go c-shared
+/// libraries, libraries that must stay mapped). The protocol runs in full.
+pub const KR_MODULE_PIN: c_uint = 1;
+const KNOWN_FLAGS: c_uint = KR_MODULE_PIN;
+
+/// The compat header's per-module variable (see `kr_uvshim_compat.h`).
+pub const SELF_SYMBOL: &CStr = c"kr_uvshim_self";
+
+const MAGIC: u64 = 0x6b72_5f6d_6f64_756c; // "kr_modul"
+const NAME_MAX: usize = 64;
+
+/// A module's entry point: `<name>_init`, `<name>_cleanup`, `<name>_deinit`.
+#[allow(non_camel_case_types)]
+pub type kr_module_fn = Option<unsafe extern "C" fn(m: *mut Module) -> c_int>;
+
+/// Entry points of a module that is not a shared object of its own
+/// (`kr_module_register()`). Any may be NULL.
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[allow(non_camel_case_types)]
+pub struct kr_module_ops_t {
+    /// Called by `kr_module_register()`; non-zero fails the registration.
+    pub init: kr_module_fn,
+    /// "Wrap up as soon as you can": called by `kr_module_cleanup()`.
+    pub cleanup: kr_module_fn,
+    /// Called once nothing of the module is live: 0, or `UV_EBUSY` for "not yet".
+    pub deinit: kr_module_fn,
+}
+
+/// Called when a module's cleanup has finished: its library is closed (or,
+/// pinned or registered, the protocol is over). `status` is 0, or the first
+/// error on the way (cleanup's or deinit's return value, a failed
+/// `dlclose()` as `UV_EIO`). `name` is valid during the call only; the
+/// module itself is gone once the callback returns.
+#[allow(non_camel_case_types)]
+pub type kr_module_done_cb = Option<unsafe extern "C" fn(host: *mut Host, name: *const c_char, status: c_int, arg: *mut c_void)>;
+
+/// Where a module is in its life.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum kr_module_state_t {
+    /// Returned for a NULL or freed module pointer.
+    KR_MODULE_INVALID = -1,
+    /// Its init function is running.
+    KR_MODULE_LOADING = 0,
+    KR_MODULE_ACTIVE = 1,
+    /// `kr_module_cleanup()` was called: draining, then deinit.
+    KR_MODULE_CLEANING = 2,
+    /// Deinit has returned; the library closes once what it started is done.
+    KR_MODULE_DEINITED = 3,
+    /// Init failed; what it left is draining before the library closes.
+    KR_MODULE_FAILED = 4,
+    /// Given up by a shutdown watchdog: never closed.
+    KR_MODULE_ABANDONED = 5,
+    /// Library closed; seen only from inside the done callback.
+    KR_MODULE_CLOSED = 6,
+}
+
+pub struct Module {
+    magic: u64,
+    pub(crate) host: *mut Host,
+    pub(crate) acct: Arc<Account>,
+    name: CString,
+    life: Lifecycle,
+    /// NULL for registered modules.
+    dl: *mut c_void,
+    flags: c_uint,
+    ops: kr_module_ops_t,
+    data: *mut c_void,
+    done: kr_module_done_cb,
+    done_arg: *mut c_void,
+}
+
+impl Module {
+    pub(crate) fn name(&self) -> &str {
+        self.name.to_str().unwrap_or("?")
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        format!("{} ({})", self.name(), state_name(self.life.state()))
+    }
+
+    pub(crate) fn is_draining(&self) -> bool {
+        matches!(self.life.state(), State::Cleaning | State::Deinited | State::InitFailed)
+    }
+
+    pub(crate) fn retry_at(&self) -> Option<u64> {
+        self.life.retry_at()
+    }
+}
+
+pub(crate) fn state_name(s: State) -> &'static str {
+    match s {
+        State::Loading => "loading",
+        State::Active => "active",
+        State::Cleaning => "cleaning",
+        State::Deinited => "deinited",
+        State::InitFailed => "failed",
+        State::Abandoned => "abandoned",
+        State::Closed => "closed",
+    }
+}
+
+/// Validates a module pointer from C. The magic number catches NULL-adjacent
+/// garbage and most uses after the done callback.
+pub(crate) unsafe fn module_ref<'a>(m: *mut Module) -> Result<&'a mut Module, c_int> {
+    need(m, "module")?;
+    let r = &mut *m;
+    if r.magic != MAGIC {
+        return fail(uverr::EINVAL, "not a live kr_module_t (already unloaded?)");
+    }
+    Ok(r)
+}
+
+unsafe fn module_get<'a>(m: *const Module) -> Option<&'a Module> {
+    if m.is_null() || (*m).magic != MAGIC {
+        set_last_error("module is NULL or not a live kr_module_t");
+        None
+    } else {
+        Some(&*m)
+    }
+}
+
+unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, c_int> {
+    need(p, what)?;
+    match CStr::from_ptr(p).to_str() {
+        Ok(s) => Ok(s),
+        Err(_) => fail(uverr::EINVAL, format!("{what} is not UTF-8")),
+    }
+}
+
+/// Module names become symbol prefixes: a C identifier, at most 64 bytes.
+fn check_name(name: &str) -> Result<(), c_int> {
+    let ok_first = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !ok_first || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return fail(uverr::EINVAL, format!("module name '{name}' is not a C identifier"));
+    }
+    if name.len() > NAME_MAX {
+        return fail(uverr::ENAMETOOLONG, format!("module name longer than {NAME_MAX} bytes"));
+    }
+    Ok(())
+}
+
+fn dlerror_text() -> String {
+    let e = unsafe { libc::dlerror() };
+    if e.is_null() {
+        "unknown dlerror".into()
+    } else {
+        unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+    }
+}
+
+/// The module (loading, active or draining) in use under `name`, preferring
+/// one that is open for business.
+unsafe fn find(host: &Host, name: &str) -> Option<*mut Module> {
+    let mut draining = None;
+    for &m in host.modules.iter().rev() {
+        if (*m).name() != name {
+            continue;
+        }
+        match (*m).life.state() {
+            State::Loading | State::Active => return Some(m),
+            State::InitFailed | State::Closed => {}
+            _ => draining = draining.or(Some(m)),
+        }
+    }
+    draining
+}
+
+unsafe fn new_module(host: *mut Host, name: &str, dl: *mut c_void, flags: c_uint, ops: kr_module_ops_t, data: *mut c_void) -> *mut Module {
+    let waker = (*host).waker.clone();
+    let m = Box::into_raw(Box::new(Module {
+        magic: MAGIC,
+        host,
+        acct: Arc::new(Account::new(waker)),
+        name: CString::new(name).expect("checked identifier"),
+        life: Lifecycle::new(),
+        dl,
+        flags,
+        ops,
+        data,
+        done: None,
+        done_arg: ptr::null_mut(),
+    }));
+    (*host).modules.push(m);
+    m
+}
+
+/// Runs init and, if it fails, starts draining what it left. Returns init's
+/// code (a positive one is reported as `UV_EINVAL`).
+unsafe fn run_init(m: *mut Module) -> c_int {
+    let rc = match (*m).ops.init {
+        Some(f) => f(m),
+        None => 0,
+    };
+    let rc = if rc > 0 { uverr::EINVAL } else { rc };
+    (*m).life.init_returned(rc);
+    let host = (*m).host;
+    if rc == 0 {
+        (*host).log(L::KR_LOG_INFO, &format!("module {}: active", (*m).name()));
+        return 0;
+    }
+    set_last_error(format!("module {}: init failed", (*m).name()));
+    let closed = tracked::close_owned_handles(Arc::as_ptr(&(*m).acct));
+    (*host).log(
+        L::KR_LOG_WARN,
+        &format!(
+            "module {}: init failed ({rc}); closing {closed} handle(s) it left, {} request(s) in flight",
+            (*m).name(),
+            (*m).acct.live_requests()
+        ),
+    );
+    (*m).acct.set_draining();
+    if (*m).acct.is_idle() {
+        finish(m);
+    } else {
+        host::update(host);
+    }
+    rc
+}
+
+/// Opens the shared object at `path` as module `name`.
+///
+/// `dlopen(path, RTLD_NOW | RTLD_LOCAL)`, then looks up `<name>_init`
+/// (required), `<name>_cleanup` and `<name>_deinit` (optional), each
+/// `int f(kr_module_t *m)`. If the library defines the compat header's
+/// variable `kr_uvshim_self`, it is set to the new module before init runs,
+/// so that its plain libuv calls are attributed to it.
+///
+/// Flags: 0 or `KR_MODULE_PIN` (never `dlclose()`).
+///
+/// A failing init (non-zero; a positive value is reported as `UV_EINVAL`)
+/// is returned as this function's result. The handles init left open are
+/// closed with the shim's own close callback, its requests are waited for,
+/// and then the library is closed: at once if nothing was in flight,
+/// otherwise when the loop has drained them (a log message says so; until
+/// then `kr_host_free()` answers `UV_EBUSY`). Deinit is not called for a
+/// module whose init failed.
+///
+/// Errors: `UV_EINVAL` (a NULL argument, unknown flags, a name that is not
+/// a C identifier, the compat variable found in the global symbol scope,
+/// where every module would share it); `UV_ENAMETOOLONG`; `UV_EEXIST`
+/// (a module of that name is loading or active, or this library is already
+/// open as another module); `UV_ENOENT` (the file or `<name>_init` is
+/// missing: `kr_last_error()` has the `dlerror()` text); init's error.
+/// `*out` is written only on success. Loop thread only.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_open(
+    host: *mut Host,
+    path: *const c_char,
+    name: *const c_char,
+    flags: c_uint,
+    out: *mut *mut Module,
+) -> c_int {
+    guard(|| {
+        let h = host_ref(host)?;
+        let path_s = c_str(path, "path")?;
+        let name_s = c_str(name, "name")?;
+        need(out, "out")?;
+        check_name(name_s)?;
+        if flags & !KNOWN_FLAGS != 0 {
+            return fail(uverr::EINVAL, format!("unknown flags {:#x}", flags & !KNOWN_FLAGS));
+        }
+        if let Some(m) = find(h, name_s) {
+            if (*m).life.is_open() {
+                return fail(uverr::EEXIST, format!("module '{name_s}' is already open"));
+            }
+        }
+        let dl = libc::dlopen(path, libc::RTLD_NOW | libc::RTLD_LOCAL);
+        if dl.is_null() {
+            return fail(uverr::ENOENT, dlerror_text());
+        }
+        if let Some(&other) = h.modules.iter().find(|&&m| (*m).dl == dl && (*m).life.state() != State::Closed) {
+            let other_name = (*other).name().to_owned();
+            libc::dlclose(dl);
+            return fail(uverr::EEXIST, format!("{path_s} is already open as module '{other_name}'"));
+        }
+        let sym = |suffix: &str| {
+            let s = CString::new(format!("{name_s}_{suffix}")).expect("identifier");
+            libc::dlsym(dl, s.as_ptr())
+        };
+        libc::dlerror();
+        let init = sym("init");
+        if init.is_null() {
+            let why = dlerror_text();
+            libc::dlclose(dl);
+            return fail(uverr::ENOENT, why);
+        }
+        let ops = kr_module_ops_t {
+            init: std::mem::transmute::<*mut c_void, kr_module_fn>(init),
+            cleanup: std::mem::transmute::<*mut c_void, kr_module_fn>(sym("cleanup")),
+            deinit: std::mem::transmute::<*mut c_void, kr_module_fn>(sym("deinit")),
+        };
+        let slot = libc::dlsym(dl, SELF_SYMBOL.as_ptr()) as *mut *mut Module;
+        if !slot.is_null() {
+            let global = libc::dlsym(libc::RTLD_DEFAULT, SELF_SYMBOL.as_ptr());
+            if !global.is_null() {
+                libc::dlclose(dl);
+                return fail(
+                    uverr::EINVAL,
+                    "kr_uvshim_self is in the global symbol scope (the host, or a library opened with \
+                     RTLD_GLOBAL, includes kr_uvshim_compat.h): every module would share it",
+                );
+            }
+        }
+        let m = new_module(host, name_s, dl, flags, ops, ptr::null_mut());
+        if !slot.is_null() {
+            *slot = m;
+        }
+        match run_init(m) {
+            0 => {
+                *out = m;
+                Ok(())
+            }
+            rc => Err(rc),
+        }
+    })
+}
+
+/// Registers a module that is not a shared object of its own (built into
+/// the host, a Lua or Go module): the same accounting and cleanup protocol,
+/// with nothing to `dlclose()`. `ops` is copied; `ops->init`, if not NULL,
+/// is called now, and its failure is handled as for `kr_module_open()`.
+/// `data` is the module's initial `kr_module_data()`.
+///
+/// Errors: `UV_EINVAL` (NULL `host`, `name`, `ops` or `out`; a bad name),
+/// `UV_ENAMETOOLONG`, `UV_EEXIST`, init's error. Loop thread only.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_register(
+    host: *mut Host,
+    name: *const c_char,
+    ops: *const kr_module_ops_t,
+    data: *mut c_void,
+    out: *mut *mut Module,
+) -> c_int {
+    guard(|| {
+        let h = host_ref(host)?;
+        let name_s = c_str(name, "name")?;
+        need(ops, "ops")?;
+        need(out, "out")?;
+        check_name(name_s)?;
+        if let Some(m) = find(h, name_s) {
+            if (*m).life.is_open() {
+                return fail(uverr::EEXIST, format!("module '{name_s}' is already open"));
+            }
+        }
+        let m = new_module(host, name_s, ptr::null_mut(), 0, *ops, data);
+        match run_init(m) {
+            0 => {
+                *out = m;
+                Ok(())
+            }
+            rc => Err(rc),
+        }
+    })
+}
+
+/// The module in use under `name`: the loading or active one if any, else
+/// the newest one still draining. NULL if none (or a NULL argument).
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_find(host: *mut Host, name: *const c_char) -> *mut Module {
+    guard_value(ptr::null_mut(), || {
+        let Ok(h) = host_ref(host) else { return ptr::null_mut() };
+        let Ok(name_s) = c_str(name, "name") else { return ptr::null_mut() };
+        find(h, name_s).unwrap_or(ptr::null_mut())
+    })
+}
+
+/// The module's name, owned by the module (valid until its done callback
+/// returns). NULL for a NULL or unloaded module.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_name(m: *const Module) -> *const c_char {
+    guard_value(ptr::null(), || module_get(m).map_or(ptr::null(), |m| m.name.as_ptr()))
+}
+
+/// Where the module is in its life; `KR_MODULE_INVALID` for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_state(m: *const Module) -> kr_module_state_t {
+    use kr_module_state_t::*;
+    guard_value(KR_MODULE_INVALID, || match module_get(m).map(|m| m.life.state()) {
+        None => KR_MODULE_INVALID,
+        Some(State::Loading) => KR_MODULE_LOADING,
+        Some(State::Active) => KR_MODULE_ACTIVE,
+        Some(State::Cleaning) => KR_MODULE_CLEANING,
+        Some(State::Deinited) => KR_MODULE_DEINITED,
+        Some(State::InitFailed) => KR_MODULE_FAILED,
+        Some(State::Abandoned) => KR_MODULE_ABANDONED,
+        Some(State::Closed) => KR_MODULE_CLOSED,
+    })
+}
+
+/// The module's user data (NULL until set, and for a NULL module).
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_data(m: *const Module) -> *mut c_void {
+    guard_value(ptr::null_mut(), || module_get(m).map_or(ptr::null_mut(), |m| m.data))
+}
+
+/// Sets the module's user data; the library never dereferences it.
+/// Ignored for a NULL module.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_set_data(m: *mut Module, data: *mut c_void) {
+    guard_value((), || {
+        if let Ok(m) = module_ref(m) {
+            m.data = data;
+        }
+    })
+}
+
+/// Handles the module created that have not finished closing (their close
+/// callback has not returned). 0 for a NULL module. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_live_handles(m: *const Module) -> usize {
+    guard_value(0, || module_get(m).map_or(0, |m| m.acct.live_handles()))
+}
+
+/// Requests the module started whose callback has not yet returned.
+/// 0 for a NULL module. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_live_requests(m: *const Module) -> usize {
+    guard_value(0, || module_get(m).map_or(0, |m| m.acct.live_requests()))
+}
+
+/// References held with `kr_module_ref()`. 0 for a NULL module. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_refs(m: *const Module) -> usize {
+    guard_value(0, || module_get(m).map_or(0, |m| m.acct.refs()))
+}
+
+/// Takes a reference: a holder that is not libuv (a thread, a query in
+/// flight) keeps the module from being deinitialised until it calls
+/// `kr_module_unref()`. Thread-safe as long as the caller already holds a
+/// reference or runs on the loop thread (the module cannot vanish under it).
+///
+/// Errors: `UV_EINVAL` for a NULL or unloaded module.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_ref(m: *mut Module) -> c_int {
+    guard(|| {
+        let m = module_ref(m)?;
+        m.acct.add_ref();
+        Ok(())
+    })
+}
+
+/// Drops a reference taken with `kr_module_ref()`. Thread-safe. Once this
+/// returns the module may already be gone: do not touch `m` after it unless
+/// you hold another reference.
+///
+/// Errors: `UV_EINVAL` for a NULL module or one with no reference held.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_unref(m: *mut Module) -> c_int {
+    guard(|| {
+        let mr = module_ref(m)?;
+        if !Account::unref(Arc::as_ptr(&mr.acct)) {
+            return fail(uverr::EINVAL, "kr_module_unref: no reference held");
+        }
+        Ok(())
+    })
+}
+
+/// Starts the unload protocol; returns at once.
+///
+/// 1. the state becomes `KR_MODULE_CLEANING`;
+/// 2. `<name>_cleanup(m)` runs now ("wrap up as soon as you can"); it may
+///    start new requests to finish its work (a last write, a commit);
+/// 3. once live handles, live requests and refs are all zero,
+///    `<name>_deinit(m)` is called on a later loop iteration; it returns 0,
+///    or `UV_EBUSY` ("not yet") and is asked again after the module's next
+///    completion, or after a backoff timer (2 ms doubling to 1 s) when
+///    nothing is outstanding;
+/// 4. the library is `dlclose()`d (not for pinned or registered modules);
+/// 5. `done(host, name, status, arg)` is called (`done` may be NULL).
+///
+/// Deinit and `dlclose()` never run inside this call, so it is safe from
+/// inside the module's own callbacks. While a module drains the loop stays
+/// alive and sleeps: nothing polls. After `done` returns `m` is gone.
+///
+/// Errors: `UV_EINVAL` (NULL or unloaded module), `UV_EALREADY` (cleanup
+/// already started), `UV_EBUSY` (called while its init runs).
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_cleanup(m: *mut Module, done: kr_module_done_cb, arg: *mut c_void) -> c_int {
+    guard(|| {
+        let mr = module_ref(m)?;
+        if let Err(rc) = mr.life.begin_cleanup() {
+            return fail(rc, format!("module {}: cleanup not possible while {}", mr.name(), state_name(mr.life.state())));
+        }
+        mr.done = done;
+        mr.done_arg = arg;
+        mr.acct.set_draining();
+        let host = mr.host;
+        (*host).log(
+            L::KR_LOG_INFO,
+            &format!("module {}: cleanup ({} handles, {} requests, {} refs live)", mr.name(), mr.acct.live_handles(), mr.acct.live_requests(), mr.acct.refs()),
+        );
+        if let Some(f) = mr.ops.cleanup {
+            let rc = f(m);
+            if rc != 0 {
+                (*m).life.note_error(rc);
+                (*host).log(L::KR_LOG_WARN, &format!("module {}: cleanup returned {rc}", (*m).name()));
+            }
+        }
+        host::schedule_now(host);
+        host::update(host);
+        Ok(())
+    })
+}
+
+/// One step of the protocol for a draining module (host service routine).
+/// May free `m`.
+pub(crate) unsafe fn advance(m: *mut Module) {
+    loop {
+        let host = (*m).host;
+        let idle = (*m).acct.is_idle();
+        let kicked = (*m).acct.take_kick();
+        match (*m).life.next(idle, kicked, (*host).now()) {
+            Action::Wait(_) => return,
+            Action::CloseLibrary => return finish(m),
+            Action::CallDeinit => {
+                let rc = match (*m).ops.deinit {
+                    Some(f) => f(m),
+                    None => 0,
+                };
+                (*m).life.deinit_returned(rc, (*host).now());
+                if rc == uverr::EBUSY {
+                    (*host).log(L::KR_LOG_DEBUG, &format!("module {}: deinit busy", (*m).name()));
+                    // Asked again on the next completion or the backoff timer,
+                    // never in a loop here.
+                    return;
+                }
+                if rc != 0 {
+                    (*host).log(L::KR_LOG_WARN, &format!("module {}: deinit returned {rc}", (*m).name()));
+                }
+                if !(*m).acct.is_idle() {
+                    (*host).log(L::KR_LOG_DEBUG, &format!("module {}: waiting for what deinit started", (*m).name()));
+                }
+            }
+        }
+    }
+}
+
+/// Closes the library, reports, and frees the module.
+unsafe fn finish(m: *mut Module) {
+    let host = (*m).host;
+    let failed_init = (*m).life.state() == State::InitFailed;
+    let mut rc = 0;
+    if !(*m).dl.is_null() && (*m).flags & KR_MODULE_PIN == 0 && libc::dlclose((*m).dl) != 0 {
+        let why = dlerror_text();
+        (*host).log(L::KR_LOG_ERROR, &format!("module {}: dlclose: {why}", (*m).name()));
+        rc = uverr::EIO;
+    }
+    (*m).life.closed(rc);
+    host::forget_module(host, m);
+    let status = (*m).life.status();
+    if failed_init {
+        (*host).log(L::KR_LOG_INFO, &format!("module {}: failed init drained ({status}), library closed", (*m).name()));
+    } else {
+        (*host).log(L::KR_LOG_INFO, &format!("module {}: unloaded (status {status})", (*m).name()));
+        if let Some(done) = (*m).done {
+            done(host, (*m).name.as_ptr(), status, (*m).done_arg);
+        }
+    }
+    (*m).magic = 0;
+    drop(Box::from_raw(m));
+}
