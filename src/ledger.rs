@@ -393,13 +393,13 @@ mod tests {
         a.set_draining();
         let ap = Arc::as_ptr(&a);
         // The owner lets go of its Arc: only the ref keeps the count up.
-        let raw = Arc::into_raw(a);
+        let raw = Arc::into_raw(a) as usize;
         let t = std::thread::spawn(move || unsafe { Account::unref(raw as *const Account) } as usize);
         assert_eq!(t.join().unwrap(), 1);
         assert_eq!(w.wakes.load(Ordering::SeqCst), 1);
         unsafe {
             assert!((*ap).is_idle());
-            drop(Arc::from_raw(raw));
+            drop(Arc::from_raw(raw as *const Account));
         }
     }
 
