@@ -60,9 +60,19 @@ typedef enum {
   KR_LOG_ERROR = 3,
 } kr_log_level_t;
 
+/*
+ The C face of a blocker (`kr_blocker_t`): valid until the host is freed.
+ */
+typedef struct kr_blocker_t kr_blocker_t;
+
 typedef struct kr_host_t kr_host_t;
 
 typedef struct kr_module_t kr_module_t;
+
+/*
+ The C face of a phase (`kr_phase_t`): valid until the host is freed.
+ */
+typedef struct kr_phase_t kr_phase_t;
 
 /*
  Receives the library's log messages. `msg` is valid during the call only.
@@ -102,7 +112,81 @@ typedef struct {
  */
 typedef void (*kr_module_done_cb)(kr_host_t *host, const char *name, int status, void *arg);
 
+/*
+ What a watchdog does when its timeout passes (`kr_shutdown_opts_t`).
+ */
+typedef int kr_on_timeout_t;
 
+/*
+ Watchdog settings for `kr_host_shutdown()` and `kr_module_cleanup_ex()`.
+ Fill with `kr_shutdown_opts_init()` and change what you need.
+ */
+typedef struct {
+  /*
+   Log the report (level WARN) once this long after the start; 0: never.
+   */
+  uint64_t warn_ms;
+  /*
+   Apply `on_timeout` this long after the start; 0: no timeout.
+   */
+  uint64_t timeout_ms;
+  /*
+   `KR_ON_TIMEOUT_ABORT`, `KR_ON_TIMEOUT_FORCE` or `KR_ON_TIMEOUT_WAIT`.
+   */
+  kr_on_timeout_t on_timeout;
+} kr_shutdown_opts_t;
+
+/*
+ Format of `kr_host_report()`.
+ */
+typedef int kr_report_format_t;
+
+/*
+ A blocker's trigger: "finish your work, then call `kr_blocker_done(b)`"
+ (before returning, or any time later).
+ */
+typedef void (*kr_blocker_fn)(kr_blocker_t *b, void *arg);
+
+/*
+ Describes a blocker's progress for the report: writes at most `len`
+ bytes (NUL included) to `buf` and returns 0, or a negative error.
+ */
+typedef int (*kr_blocker_state_fn)(void *arg, char *buf, size_t len);
+
+/*
+ Called once the shutdown has finished: every phase done, every module
+ unloaded (or abandoned), the shim's handles closing. `status` is 0, or
+ `UV_ETIMEDOUT` when the FORCE policy gave up on something.
+ */
+typedef void (*kr_shutdown_done_cb)(kr_host_t *host, int status, void *arg);
+
+
+
+/*
+ Indented text for humans.
+ */
+#define KR_REPORT_TEXT 0
+
+/*
+ One JSON object: `{"shutdown": {...}, "modules": [...], "abandoned": [...]}`.
+ */
+#define KR_REPORT_JSON 1
+
+/*
+ Write the report to stderr, naming the first pending blocker, then abort().
+ */
+#define KR_ON_TIMEOUT_ABORT 0
+
+/*
+ Close what is left with the shim's own close callbacks, never dlclose a
+ module that did not drain (it is abandoned), and finish.
+ */
+#define KR_ON_TIMEOUT_FORCE 1
+
+/*
+ Keep waiting; log the report again every `warn_ms` (or `timeout_ms`).
+ */
+#define KR_ON_TIMEOUT_WAIT 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -135,11 +219,15 @@ int kr_host_new(uv_loop_t *loop, kr_host_t **out);
 /*
  Frees a host. Accepts NULL (returns 0).
 
- Fails with `UV_EBUSY` while any module is open or still draining (the
- host's memory must outlive every module). On success the host's two
- handles are closed and its memory is released by their close callbacks:
- run the loop once more (`uv_run(loop, UV_RUN_DEFAULT)` returns at once)
- before `uv_loop_close()`. May be called from a module's done callback.
+ Fails with `UV_EBUSY` while any module is open or still draining, or a
+ shutdown runs (the host's memory must outlive every module). After
+ `kr_host_shutdown()` has finished, the shim's handles are already closed
+ and the memory is released at once. Otherwise the handles are closed now
+ and the memory is released by their close callbacks: run the loop once
+ more (`uv_run(loop, UV_RUN_DEFAULT)` returns at once) before
+ `uv_loop_close()`. May be called from a module's or the shutdown's done
+ callback. Modules abandoned by a watchdog are never freed (their code
+ may still run); they do not prevent freeing the host.
  */
 int kr_host_free(kr_host_t *host);
 
@@ -279,6 +367,160 @@ int kr_module_unref(kr_module_t *m);
  already started), `UV_EBUSY` (called while its init runs).
  */
 int kr_module_cleanup(kr_module_t *m, kr_module_done_cb done, void *arg);
+
+/*
+ `kr_module_cleanup()` guarded by a watchdog with its own options: at
+ `warn_ms` the module's part of the report is logged; at `timeout_ms`
+ the policy applies: ABORT (report to stderr, abort()), FORCE (the shim
+ closes the handles the module left with its own close callbacks; the
+ library is never closed, the module is abandoned, and `done` gets
+ `UV_ETIMEDOUT`), WAIT (warn again every `warn_ms`). `opts` NULL means
+ the defaults of `kr_shutdown_opts_init()`.
+
+ Errors: as `kr_module_cleanup()`, and `UV_EINVAL` for bad opts.
+ */
+int kr_module_cleanup_ex(kr_module_t *m, const kr_shutdown_opts_t *opts, kr_module_done_cb done, void *arg);
+
+/*
+ Declares that `m` depends on `on`: at shutdown, `m` is cleaned up (and
+ gone) before `on`'s cleanup starts. Modules without a dependency between
+ them drain concurrently. Declaring it twice is harmless.
+
+ Errors: `UV_EINVAL` (NULL or unloaded module, `m == on`, modules of
+ different hosts, or a cycle: `on` already depends on `m`).
+ */
+int kr_module_depend(kr_module_t *m, kr_module_t *on);
+
+/*
+ Writes a report of the shutdown (each phase with its state and elapsed
+ time, each pending blocker with its name, where it was added and what
+ its state function says) and of every module (state, live handles and
+ requests by libuv type with the age of the oldest; abandoned ones too).
+
+ `*out` receives a NUL-terminated string the caller frees with
+ `kr_free()`. Works before, during and after a shutdown. Loop thread.
+
+ Errors: `UV_EINVAL` (NULL argument, unknown format), `UV_ENOMEM`.
+ */
+int kr_host_report(kr_host_t *host, kr_report_format_t fmt, char **out);
+
+/*
+ Frees memory the library handed out (`kr_host_report()`). Accepts NULL.
+ */
+void kr_free(void *p);
+
+/*
+ Writes one line per live handle or request of `m` to `stream`, in the
+ spirit of `uv_print_all_handles()`:
+ `<module> <type> <address> [A][C] tracked <age> ms`, where A is active
+ and C closing (handles only). Returns the number of lines written.
+
+ Errors: `UV_EINVAL` (NULL or unloaded module, NULL stream), `UV_EIO`.
+ */
+int kr_module_dump(const kr_module_t *m, FILE *stream);
+
+/*
+ Creates a top-level shutdown phase; phases run in creation order.
+
+ The phase is owned by the host (valid until `kr_host_free()`).
+ Errors: `UV_EINVAL` (NULL argument), `UV_EALREADY` (the shutdown has
+ started). Loop thread only.
+ */
+int kr_phase_new(kr_host_t *host, const char *name, kr_phase_t **out);
+
+/*
+ `kr_phase_new_child()` with the caller's location, for the report (the
+ header's `kr_phase_new_child` macro fills it in).
+ */
+int kr_phase_new_child_at(kr_phase_t *parent, const char *name, kr_phase_t **out, const char *file, int line);
+
+/*
+ Creates a child phase of `parent`: one blocker of the parent (done when
+ all of the child's own blockers are), with blockers of its own. Same
+ timing rules as `kr_phase_add_blocker()`.
+
+ Errors: `UV_EINVAL` (NULL argument), `UV_EALREADY` (parent finished).
+ */
+int kr_phase_new_child(kr_phase_t *parent, const char *name, kr_phase_t **out);
+
+/*
+ `kr_phase_add_blocker()` with the caller's location, for the report (the
+ header's `kr_phase_add_blocker` macro fills it in).
+ */
+int kr_phase_add_blocker_at(kr_phase_t *phase, const char *name, kr_blocker_fn trigger, kr_blocker_state_fn state, void *arg, kr_blocker_t **out, const char *file, int line);
+
+/*
+ Adds a blocker to `phase`: `trigger(b, arg)` asks it to finish; it then
+ calls `kr_blocker_done(b)`, before returning or later. `state(arg, buf,
+ len)` (may be NULL) describes its progress for the report.
+
+ Timing: added before the phase starts, it is triggered when the phase
+ starts; added while the phase runs, it is triggered at once and waited
+ for; added after the phase finished, it is refused (`UV_EALREADY`).
+ `out` may be NULL; the blocker stays valid until `kr_host_free()`.
+
+ In C this name is a macro that records `__FILE__` and `__LINE__` for the
+ report; `(kr_phase_add_blocker)(...)` calls the function without them.
+
+ Errors: `UV_EINVAL` (NULL phase, name or trigger), `UV_EALREADY`.
+ */
+int kr_phase_add_blocker(kr_phase_t *phase, const char *name, kr_blocker_fn trigger, kr_blocker_state_fn state, void *arg, kr_blocker_t **out);
+
+/*
+ The blocker's work is finished. May be called before its trigger (work
+ that finished early is then never triggered). Thread-safe: from another
+ thread the call is queued to the loop thread and returns 0 (a failure
+ there is logged).
+
+ Errors: `UV_EINVAL` (NULL or not a blocker, or a child phase's),
+ `UV_EALREADY` (already done, removed, or given up by the watchdog).
+ */
+int kr_blocker_done(kr_blocker_t *b);
+
+/*
+ Removes a blocker from its phase: never triggered if it was not yet, and
+ no longer waited for if it was.
+
+ Errors: `UV_EINVAL` (NULL, or `b` is not a blocker of `phase`),
+ `UV_EALREADY` (it is already done or removed). Loop thread only.
+ */
+int kr_phase_remove_blocker(kr_phase_t *phase, kr_blocker_t *b);
+
+/*
+ Fills `opts` with the defaults: warn after 5 s, FORCE after 30 s.
+ Errors: `UV_EINVAL` if `opts` is NULL.
+ */
+int kr_shutdown_opts_init(kr_shutdown_opts_t *opts);
+
+/*
+ Starts the graceful shutdown; returns at once. Phases run in creation
+ order (the blockers of each concurrently); then every module is cleaned
+ up through the unload protocol, a module only after every module that
+ depends on it (`kr_module_depend()`) is gone, independent ones
+ concurrently; then the shim closes its own handles and calls
+ `done(host, status, arg)` (may be NULL). Once the host has closed its
+ own handles, `uv_run` returns by itself: nothing calls `uv_stop`.
+
+ `opts` NULL means the defaults (`kr_shutdown_opts_init()`). The watchdog
+ logs the report at `warn_ms` and applies `on_timeout` at `timeout_ms`;
+ it never keeps the loop alive by itself.
+
+ Thread-safe: from another thread the start is queued to the loop thread
+ (`done` then runs there).
+
+ Errors: `UV_EINVAL` (NULL host, bad opts), `UV_EALREADY` (a shutdown was
+ already requested or has run), `UV_ECANCELED` (host being freed).
+ */
+int kr_host_shutdown(kr_host_t *host, const kr_shutdown_opts_t *opts, kr_shutdown_done_cb done, void *arg);
+
+/*
+ Starts `kr_host_shutdown(host, NULL, NULL, NULL)` when `signum` (SIGTERM,
+ SIGINT, ...) arrives, and applies the FORCE policy when it arrives again
+ during the shutdown. The signal watcher does not keep the loop alive.
+
+ Errors: `UV_EINVAL` (NULL host), libuv's error for a bad `signum`.
+ */
+int kr_host_shutdown_on_signal(kr_host_t *host, int signum);
 
 /*
  `uv_close()` for any handle, tracked or not. For a tracked handle the
@@ -730,3 +972,16 @@ void kr_uv_pipe_connect(kr_module_t *m, uv_connect_t *req, uv_pipe_t *handle, co
 #endif  // __cplusplus
 
 #endif  /* KR_UVSHIM_H */
+
+#ifndef KR_UVSHIM_LOCATION_MACROS
+#define KR_UVSHIM_LOCATION_MACROS
+/*
+ Record where each blocker and child phase was added (file and line) for
+ the report and the watchdog. Parenthesise the name to call the function
+ itself: `(kr_phase_add_blocker)(...)`.
+ */
+#define kr_phase_add_blocker(phase, name, trigger, state, arg, out) \
+  kr_phase_add_blocker_at((phase), (name), (trigger), (state), (arg), (out), __FILE__, __LINE__)
+#define kr_phase_new_child(parent, name, out) \
+  kr_phase_new_child_at((parent), (name), (out), __FILE__, __LINE__)
+#endif

@@ -11,6 +11,7 @@ use libuv_sys2 as uv;
 use crate::ffi::{self, fail, guard, need};
 use crate::ledger::Waker;
 use crate::module::{self, Module};
+use crate::shutdown::{self, Shutdown};
 use crate::uverr;
 
 /// Severity of a log message (`kr_log_fn`'s `level`).
@@ -41,9 +42,18 @@ pub struct Host {
     pub(crate) loop_: *mut uv::uv_loop_t,
     service: MaybeUninit<uv::uv_timer_t>,
     wake: MaybeUninit<uv::uv_async_t>,
+    watchdog: MaybeUninit<uv::uv_timer_t>,
+    /// `kr_host_shutdown_on_signal()` handles; boxed so they never move.
+    signals: Vec<Box<MaybeUninit<uv::uv_signal_t>>>,
     pub(crate) waker: Arc<HostWaker>,
     /// Every module not yet freed, in open order.
     pub(crate) modules: Vec<*mut Module>,
+    /// Modules a watchdog gave up on: never closed, never freed (their
+    /// requests may still call into them).
+    pub(crate) abandoned: Vec<*mut Module>,
+    pub(crate) sd: Shutdown,
+    /// Armed deadline of the watchdog timer.
+    watchdog_at: Option<u64>,
     handles: Handles,
     /// Loop time the service timer is armed for, if it is.
     armed_at: Option<u64>,
@@ -54,12 +64,22 @@ pub struct Host {
     log_arg: *mut c_void,
 }
 
-/// Wakes the host from a module's account (see `ledger::Waker`).
+/// Wakes the host from a module's account (see `ledger::Waker`), and
+/// carries the requests other threads make of the loop thread.
 pub(crate) struct HostWaker {
     thread: libc::pthread_t,
+    inner: Mutex<WakerInner>,
+}
+
+pub(crate) struct WakerInner {
+    /// NULL once the host is freed (abandoned modules outlive it).
     host: *mut Host,
     /// The wake-up handle; NULL once the host closed it.
-    async_: Mutex<*mut uv::uv_async_t>,
+    pub(crate) async_: *mut uv::uv_async_t,
+    /// Work queued for the loop thread by other threads.
+    pub(crate) inbox: shutdown::Inbox,
+    /// `kr_host_shutdown()` was accepted once (from any thread).
+    pub(crate) shutdown_requested: bool,
 }
 
 // SAFETY: `host` is dereferenced only on the home thread; `async_` is behind
@@ -74,14 +94,31 @@ impl Waker for HostWaker {
 
     fn wake(&self) {
         if self.on_home_thread() {
-            // SAFETY: on the home thread a module exists, so its host does.
-            unsafe { schedule_now(self.host) };
-        } else {
-            let a = self.async_.lock().unwrap_or_else(|e| e.into_inner());
-            if !a.is_null() {
-                unsafe { uv::uv_async_send(*a) };
+            let host = self.lock().host;
+            if !host.is_null() {
+                unsafe { schedule_now(host) };
             }
+        } else {
+            self.signal(|_| {});
         }
+    }
+}
+
+impl HostWaker {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, WakerInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues work for the loop thread and wakes it. False once the host's
+    /// handles are closed (nothing will run it).
+    pub(crate) fn signal(&self, queue: impl FnOnce(&mut shutdown::Inbox)) -> bool {
+        let mut inner = self.lock();
+        if inner.async_.is_null() {
+            return false;
+        }
+        queue(&mut inner.inbox);
+        unsafe { uv::uv_async_send(inner.async_) };
+        true
     }
 }
 
@@ -117,8 +154,11 @@ impl Host {
 pub(crate) unsafe fn host_ref<'a>(host: *mut Host) -> Result<&'a mut Host, c_int> {
     need(host, "host")?;
     let h = &mut *host;
-    if h.handles != Handles::Open || h.free_requested {
+    if h.free_requested {
         return fail(uverr::EINVAL, "host is being freed");
+    }
+    if h.handles != Handles::Open {
+        return fail(uverr::ECANCELED, "host has shut down");
     }
     Ok(h)
 }
@@ -150,7 +190,36 @@ unsafe extern "C" fn on_service(t: *mut uv::uv_timer_t) {
 
 unsafe extern "C" fn on_wake(a: *mut uv::uv_async_t) {
     let host = (*a).data as *mut Host;
-    ffi::guard_callback(|| service(host));
+    ffi::guard_callback(|| {
+        let inbox = std::mem::take(&mut (*host).waker.lock().inbox);
+        shutdown::process_inbox(host, inbox);
+        service(host)
+    });
+}
+
+unsafe extern "C" fn on_watchdog(t: *mut uv::uv_timer_t) {
+    let host = (*t).data as *mut Host;
+    (*host).watchdog_at = None;
+    ffi::guard_callback(|| {
+        shutdown::watchdog(host);
+        update(host);
+    });
+}
+
+/// Adds a signal handle owned by the host (closed with the others).
+pub(crate) unsafe fn add_signal(host: *mut Host) -> *mut uv::uv_signal_t {
+    let h = &mut *host;
+    h.signals.push(Box::new(MaybeUninit::zeroed()));
+    h.signals.last_mut().expect("just pushed").as_mut_ptr()
+}
+
+/// Forgets the signal handle just added (its init failed).
+pub(crate) unsafe fn drop_last_signal(host: *mut Host) {
+    (*host).signals.pop();
+}
+
+pub(crate) fn handles_open(host: &Host) -> bool {
+    host.handles == Handles::Open
 }
 
 /// Advances every draining module, then re-arms for the earliest retry.
@@ -181,7 +250,21 @@ pub(crate) unsafe fn update(host: *mut Host) {
     if let Some(at) = next {
         arm(host, at);
     }
-    let any = h.draining().next().is_some();
+    let watch = shutdown::next_deadline(host);
+    let h = &mut *host;
+    if watch != h.watchdog_at {
+        h.watchdog_at = watch;
+        let t = h.watchdog.as_mut_ptr();
+        match watch {
+            Some(at) => {
+                uv::uv_timer_start(t, Some(on_watchdog), at.saturating_sub(h.now()), 0);
+            }
+            None => {
+                uv::uv_timer_stop(t);
+            }
+        }
+    }
+    let any = h.draining().next().is_some() || h.sd.is_running();
     let wake = h.wake_handle() as *mut uv::uv_handle_t;
     if any {
         uv::uv_ref(wake);
@@ -200,24 +283,43 @@ unsafe extern "C" fn on_handle_closed(h: *mut uv::uv_handle_t) {
     if let Handles::Closing(n) = (*host).handles {
         if n <= 1 {
             (*host).handles = Handles::Closed;
-            drop(Box::from_raw(host));
+            if (*host).free_requested {
+                free_now(host);
+            }
         } else {
             (*host).handles = Handles::Closing(n - 1);
         }
     }
 }
 
-unsafe fn begin_free(host: *mut Host) {
+/// Closes the shim's own handles (service, wake-up, watchdog, signals);
+/// after their close callbacks nothing of the shim keeps the loop alive.
+pub(crate) unsafe fn close_handles(host: *mut Host) {
     let h = &mut *host;
-    *h.waker.async_.lock().unwrap_or_else(|e| e.into_inner()) = ptr::null_mut();
-    match h.handles {
-        Handles::Open => {
-            h.handles = Handles::Closing(2);
-            uv::uv_close(h.service_handle() as *mut uv::uv_handle_t, Some(on_handle_closed));
-            uv::uv_close(h.wake_handle() as *mut uv::uv_handle_t, Some(on_handle_closed));
-        }
-        Handles::Closing(_) => h.free_requested = true,
-        Handles::Closed => drop(Box::from_raw(host)),
+    if h.handles != Handles::Open {
+        return;
+    }
+    h.waker.lock().async_ = ptr::null_mut();
+    let mut all: Vec<*mut uv::uv_handle_t> =
+        vec![h.service_handle() as *mut _, h.wake_handle() as *mut _, h.watchdog.as_mut_ptr() as *mut _];
+    all.extend(h.signals.iter_mut().map(|s| s.as_mut_ptr() as *mut uv::uv_handle_t));
+    h.handles = Handles::Closing(all.len() as u8);
+    for handle in all {
+        uv::uv_close(handle, Some(on_handle_closed));
+    }
+}
+
+unsafe fn free_now(host: *mut Host) {
+    (*host).waker.lock().host = ptr::null_mut();
+    drop(Box::from_raw(host));
+}
+
+unsafe fn begin_free(host: *mut Host) {
+    (*host).free_requested = true;
+    match (*host).handles {
+        Handles::Open => close_handles(host),
+        Handles::Closing(_) => {}
+        Handles::Closed => free_now(host),
     }
 }
 
@@ -241,8 +343,21 @@ pub unsafe extern "C" fn kr_host_new(loop_: *mut uv::uv_loop_t, out: *mut *mut H
             loop_,
             service: MaybeUninit::zeroed(),
             wake: MaybeUninit::zeroed(),
-            waker: Arc::new(HostWaker { thread: libc::pthread_self(), host: ptr::null_mut(), async_: Mutex::new(ptr::null_mut()) }),
+            watchdog: MaybeUninit::zeroed(),
+            signals: Vec::new(),
+            waker: Arc::new(HostWaker {
+                thread: libc::pthread_self(),
+                inner: Mutex::new(WakerInner {
+                    host: ptr::null_mut(),
+                    async_: ptr::null_mut(),
+                    inbox: Default::default(),
+                    shutdown_requested: false,
+                }),
+            }),
             modules: Vec::new(),
+            abandoned: Vec::new(),
+            sd: Shutdown::default(),
+            watchdog_at: None,
             handles: Handles::Open,
             armed_at: None,
             in_service: 0,
@@ -251,25 +366,30 @@ pub unsafe extern "C" fn kr_host_new(loop_: *mut uv::uv_loop_t, out: *mut *mut H
             log_arg: ptr::null_mut(),
         }));
         let h = &mut *host;
-        // The waker needs the host's final address: set before sharing it.
-        Arc::get_mut(&mut h.waker).expect("not shared yet").host = host;
-        let rc = uv::uv_timer_init(loop_, h.service_handle());
-        if rc != 0 {
-            drop(Box::from_raw(host));
-            return fail(rc, "uv_timer_init failed");
-        }
+        // Timer inits cannot fail; the async one can (no file descriptors).
+        uv::uv_timer_init(loop_, h.service_handle());
+        uv::uv_timer_init(loop_, h.watchdog.as_mut_ptr());
+        (*h.service_handle()).data = host as *mut c_void;
+        (*h.watchdog.as_mut_ptr()).data = host as *mut c_void;
         let rc = uv::uv_async_init(loop_, h.wake_handle(), Some(on_wake));
         if rc != 0 {
-            h.handles = Handles::Closing(1);
-            (*h.service_handle()).data = host as *mut c_void;
+            h.free_requested = true;
+            h.handles = Handles::Closing(2);
             uv::uv_close(h.service_handle() as *mut uv::uv_handle_t, Some(on_handle_closed));
+            uv::uv_close(h.watchdog.as_mut_ptr() as *mut uv::uv_handle_t, Some(on_handle_closed));
             return fail(rc, "uv_async_init failed");
         }
-        (*h.service_handle()).data = host as *mut c_void;
         (*h.wake_handle()).data = host as *mut c_void;
         uv::uv_unref(h.service_handle() as *mut uv::uv_handle_t);
         uv::uv_unref(h.wake_handle() as *mut uv::uv_handle_t);
-        *h.waker.async_.lock().unwrap_or_else(|e| e.into_inner()) = h.wake_handle();
+        // The watchdog never keeps the loop alive by itself.
+        uv::uv_unref(h.watchdog.as_mut_ptr() as *mut uv::uv_handle_t);
+        let wake = h.wake_handle();
+        {
+            let mut inner = h.waker.lock();
+            inner.host = host;
+            inner.async_ = wake;
+        }
         *out = host;
         Ok(())
     })
@@ -277,11 +397,15 @@ pub unsafe extern "C" fn kr_host_new(loop_: *mut uv::uv_loop_t, out: *mut *mut H
 
 /// Frees a host. Accepts NULL (returns 0).
 ///
-/// Fails with `UV_EBUSY` while any module is open or still draining (the
-/// host's memory must outlive every module). On success the host's two
-/// handles are closed and its memory is released by their close callbacks:
-/// run the loop once more (`uv_run(loop, UV_RUN_DEFAULT)` returns at once)
-/// before `uv_loop_close()`. May be called from a module's done callback.
+/// Fails with `UV_EBUSY` while any module is open or still draining, or a
+/// shutdown runs (the host's memory must outlive every module). After
+/// `kr_host_shutdown()` has finished, the shim's handles are already closed
+/// and the memory is released at once. Otherwise the handles are closed now
+/// and the memory is released by their close callbacks: run the loop once
+/// more (`uv_run(loop, UV_RUN_DEFAULT)` returns at once) before
+/// `uv_loop_close()`. May be called from a module's or the shutdown's done
+/// callback. Modules abandoned by a watchdog are never freed (their code
+/// may still run); they do not prevent freeing the host.
 #[no_mangle]
 pub unsafe extern "C" fn kr_host_free(host: *mut Host) -> c_int {
     guard(|| {
@@ -289,8 +413,11 @@ pub unsafe extern "C" fn kr_host_free(host: *mut Host) -> c_int {
             return Ok(());
         }
         let h = &mut *host;
-        if h.free_requested || h.handles != Handles::Open {
+        if h.free_requested {
             return fail(uverr::EALREADY, "kr_host_free already called");
+        }
+        if h.sd.is_running() {
+            return fail(uverr::EBUSY, "a shutdown is running");
         }
         if !h.modules.is_empty() {
             let names: Vec<String> = h.modules.iter().map(|&m| (*m).describe()).collect();

@@ -259,6 +259,7 @@ impl Ledger {
         }
     }
 
+    #[cfg(test)]
     pub fn get(&self, addr: usize) -> Option<Entry> {
         self.shard(addr).get(&addr).copied()
     }
@@ -289,6 +290,7 @@ impl Ledger {
         out
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.shards
             .iter()
@@ -296,6 +298,7 @@ impl Ledger {
             .sum()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -9,10 +9,13 @@
 
 pub mod ffi;
 pub mod host;
+mod barrier;
 mod kind;
 mod ledger;
 mod lifecycle;
 pub mod module;
+pub mod report;
+pub mod shutdown;
 pub mod tracked;
 mod uverr;
 

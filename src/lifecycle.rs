@@ -71,6 +71,7 @@ impl Lifecycle {
         self.status
     }
 
+    #[cfg(test)]
     pub fn busy_answers(&self) -> u32 {
         self.busy_answers
     }

@@ -8,6 +8,7 @@ use crate::ffi::{fail, guard, guard_value, need, set_last_error};
 use crate::host::{self, host_ref, kr_log_level_t as L, Host};
 use crate::ledger::Account;
 use crate::lifecycle::{Action, Lifecycle, State};
+use crate::shutdown::{self, kr_shutdown_opts_t, KR_ON_TIMEOUT_ABORT, KR_ON_TIMEOUT_FORCE};
 use crate::tracked;
 use crate::uverr;
 
@@ -83,6 +84,19 @@ pub struct Module {
     data: *mut c_void,
     done: kr_module_done_cb,
     done_arg: *mut c_void,
+    /// Modules this one depends on: they are cleaned up after it at shutdown.
+    depends_on: Vec<*mut Module>,
+    /// The watchdog of a `kr_module_cleanup_ex()`.
+    watch: Option<Watch>,
+    /// Loop time cleanup began.
+    cleanup_ms: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Watch {
+    opts: kr_shutdown_opts_t,
+    warn_at: Option<u64>,
+    timeout_at: Option<u64>,
 }
 
 impl Module {
@@ -101,6 +115,10 @@ impl Module {
     pub(crate) fn retry_at(&self) -> Option<u64> {
         self.life.retry_at()
     }
+}
+
+pub(crate) unsafe fn state_name_of(m: *const Module) -> &'static str {
+    state_name((*m).life.state())
 }
 
 pub(crate) fn state_name(s: State) -> &'static str {
@@ -195,9 +213,19 @@ unsafe fn new_module(host: *mut Host, name: &str, dl: *mut c_void, flags: c_uint
         data,
         done: None,
         done_arg: ptr::null_mut(),
+        depends_on: Vec::new(),
+        watch: None,
+        cleanup_ms: 0,
     }));
     (*host).modules.push(m);
     m
+}
+
+fn refuse_during_shutdown(h: &Host) -> Result<(), c_int> {
+    if h.sd.stage != shutdown::Stage::Idle {
+        return fail(uverr::ECANCELED, "the host is shutting down");
+    }
+    Ok(())
 }
 
 /// Runs init and, if it fails, starts draining what it left. Returns init's
@@ -268,6 +296,7 @@ pub unsafe extern "C" fn kr_module_open(
 ) -> c_int {
     guard(|| {
         let h = host_ref(host)?;
+        refuse_during_shutdown(h)?;
         let path_s = c_str(path, "path")?;
         let name_s = c_str(name, "name")?;
         need(out, "out")?;
@@ -349,6 +378,7 @@ pub unsafe extern "C" fn kr_module_register(
 ) -> c_int {
     guard(|| {
         let h = host_ref(host)?;
+        refuse_during_shutdown(h)?;
         let name_s = c_str(name, "name")?;
         need(ops, "ops")?;
         need(out, "out")?;
@@ -493,29 +523,187 @@ pub unsafe extern "C" fn kr_module_unref(m: *mut Module) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn kr_module_cleanup(m: *mut Module, done: kr_module_done_cb, arg: *mut c_void) -> c_int {
     guard(|| {
-        let mr = module_ref(m)?;
-        if let Err(rc) = mr.life.begin_cleanup() {
-            return fail(rc, format!("module {}: cleanup not possible while {}", mr.name(), state_name(mr.life.state())));
+        module_ref(m)?;
+        cleanup(m, done, arg, None)
+    })
+}
+
+/// `kr_module_cleanup()` guarded by a watchdog with its own options: at
+/// `warn_ms` the module's part of the report is logged; at `timeout_ms`
+/// the policy applies: ABORT (report to stderr, abort()), FORCE (the shim
+/// closes the handles the module left with its own close callbacks; the
+/// library is never closed, the module is abandoned, and `done` gets
+/// `UV_ETIMEDOUT`), WAIT (warn again every `warn_ms`). `opts` NULL means
+/// the defaults of `kr_shutdown_opts_init()`.
+///
+/// Errors: as `kr_module_cleanup()`, and `UV_EINVAL` for bad opts.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_cleanup_ex(
+    m: *mut Module,
+    opts: *const kr_shutdown_opts_t,
+    done: kr_module_done_cb,
+    arg: *mut c_void,
+) -> c_int {
+    guard(|| {
+        module_ref(m)?;
+        let o = if opts.is_null() { kr_shutdown_opts_t::default() } else { *opts };
+        if !matches!(o.on_timeout, 0..=2) {
+            return fail(uverr::EINVAL, format!("unknown on_timeout policy {}", o.on_timeout));
         }
-        mr.done = done;
-        mr.done_arg = arg;
-        mr.acct.set_draining();
-        let host = mr.host;
-        (*host).log(
-            L::KR_LOG_INFO,
-            &format!("module {}: cleanup ({} handles, {} requests, {} refs live)", mr.name(), mr.acct.live_handles(), mr.acct.live_requests(), mr.acct.refs()),
-        );
-        if let Some(f) = mr.ops.cleanup {
-            let rc = f(m);
-            if rc != 0 {
-                (*m).life.note_error(rc);
-                (*host).log(L::KR_LOG_WARN, &format!("module {}: cleanup returned {rc}", (*m).name()));
-            }
+        cleanup(m, done, arg, Some(o))
+    })
+}
+
+/// The unload protocol's start, shared by the C entry points and shutdown.
+pub(crate) unsafe fn cleanup(m: *mut Module, done: kr_module_done_cb, arg: *mut c_void, watch: Option<kr_shutdown_opts_t>) -> Result<(), c_int> {
+    let mr = &mut *m;
+    if let Err(rc) = mr.life.begin_cleanup() {
+        return fail(rc, format!("module {}: cleanup not possible while {}", mr.name(), state_name(mr.life.state())));
+    }
+    let host = mr.host;
+    let now = (*host).now();
+    mr.done = done;
+    mr.done_arg = arg;
+    mr.cleanup_ms = now;
+    mr.watch = watch.map(|opts| Watch {
+        opts,
+        warn_at: (opts.warn_ms > 0).then(|| now + opts.warn_ms),
+        timeout_at: (opts.timeout_ms > 0).then(|| now + opts.timeout_ms),
+    });
+    mr.acct.set_draining();
+    (*host).log(
+        L::KR_LOG_INFO,
+        &format!("module {}: cleanup ({} handles, {} requests, {} refs live)", mr.name(), mr.acct.live_handles(), mr.acct.live_requests(), mr.acct.refs()),
+    );
+    if let Some(f) = mr.ops.cleanup {
+        let rc = f(m);
+        if rc != 0 {
+            (*m).life.note_error(rc);
+            (*host).log(L::KR_LOG_WARN, &format!("module {}: cleanup returned {rc}", (*m).name()));
         }
-        host::schedule_now(host);
-        host::update(host);
+    }
+    host::schedule_now(host);
+    host::update(host);
+    Ok(())
+}
+
+pub(crate) unsafe fn is_active(m: *mut Module) -> bool {
+    (*m).life.state() == State::Active
+}
+
+/// Whether `m` declared a dependency on `on`.
+pub(crate) unsafe fn depends_on(m: *mut Module, on: *mut Module) -> bool {
+    (*m).depends_on.contains(&on)
+}
+
+unsafe fn depends_transitively(m: *mut Module, on: *mut Module) -> bool {
+    let mut stack = vec![m];
+    let mut seen = Vec::new();
+    while let Some(x) = stack.pop() {
+        if x == on {
+            return true;
+        }
+        if !seen.contains(&x) {
+            seen.push(x);
+            stack.extend((*x).depends_on.iter().copied());
+        }
+    }
+    false
+}
+
+/// Declares that `m` depends on `on`: at shutdown, `m` is cleaned up (and
+/// gone) before `on`'s cleanup starts. Modules without a dependency between
+/// them drain concurrently. Declaring it twice is harmless.
+///
+/// Errors: `UV_EINVAL` (NULL or unloaded module, `m == on`, modules of
+/// different hosts, or a cycle: `on` already depends on `m`).
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_depend(m: *mut Module, on: *mut Module) -> c_int {
+    guard(|| {
+        let a = module_ref(m)?;
+        let b = module_ref(on)?;
+        if m == on || a.host != b.host {
+            return fail(uverr::EINVAL, "a module depends on another module of the same host");
+        }
+        if depends_transitively(on, m) {
+            return fail(uverr::EINVAL, format!("{} already depends on {}: a cycle", b.name(), a.name()));
+        }
+        if !a.depends_on.contains(&on) {
+            a.depends_on.push(on);
+        }
         Ok(())
     })
+}
+
+/// Loop time of the module's next watchdog deadline, if watched.
+pub(crate) unsafe fn watch_deadline(m: *mut Module) -> Option<u64> {
+    if !(*m).is_draining() {
+        return None;
+    }
+    let w = (*m).watch?;
+    [w.warn_at, w.timeout_at].into_iter().flatten().min()
+}
+
+/// A watched cleanup reached a deadline.
+pub(crate) unsafe fn watchdog(m: *mut Module, now: u64) {
+    let host = (*m).host;
+    let Some(mut w) = (*m).watch else { return };
+    let elapsed = now.saturating_sub((*m).cleanup_ms);
+    let text = crate::report::module_text(m);
+    if matches!(w.timeout_at, Some(t) if now >= t) {
+        match w.opts.on_timeout {
+            KR_ON_TIMEOUT_ABORT => {
+                eprintln!("kr_uvshim: module {} cleanup timed out after {elapsed} ms\n{text}", (*m).name());
+                std::process::abort();
+            }
+            KR_ON_TIMEOUT_FORCE => {
+                (*host).log(L::KR_LOG_WARN, &format!("module {} cleanup timed out after {elapsed} ms; abandoning it:\n{text}", (*m).name()));
+                abandon(m);
+                host::update(host);
+                return;
+            }
+            _ => {
+                let period = if w.opts.warn_ms > 0 { w.opts.warn_ms } else { w.opts.timeout_ms };
+                w.timeout_at = Some(now + period.max(1));
+                (*host).log(L::KR_LOG_WARN, &format!("module {} cleanup timed out after {elapsed} ms; still waiting:\n{text}", (*m).name()));
+            }
+        }
+    } else if matches!(w.warn_at, Some(t) if now >= t) {
+        w.warn_at = None;
+        (*host).log(L::KR_LOG_WARN, &format!("module {} cleanup still running after {elapsed} ms:\n{text}", (*m).name()));
+    }
+    (*m).watch = Some(w);
+}
+
+/// The watchdog gives up on `m`: the shim closes the handles it left (with
+/// its own close callbacks), its library is never closed and its memory
+/// never freed (requests in flight may still call into it), and its done
+/// callback, if any, gets `UV_ETIMEDOUT`.
+pub(crate) unsafe fn abandon(m: *mut Module) {
+    let host = (*m).host;
+    let was_failed_init = (*m).life.state() == State::InitFailed;
+    let closed = tracked::close_owned_handles(Arc::as_ptr(&(*m).acct));
+    (*m).life.abandon();
+    (*m).watch = None;
+    host::forget_module(host, m);
+    (*host).abandoned.push(m);
+    for &other in &(*host).modules {
+        (*other).depends_on.retain(|&x| x != m);
+    }
+    (*host).log(
+        L::KR_LOG_WARN,
+        &format!(
+            "module {}: abandoned (closed {closed} handle(s); {} request(s) and {} ref(s) still out); its library stays mapped",
+            (*m).name(),
+            (*m).acct.live_requests(),
+            (*m).acct.refs()
+        ),
+    );
+    if !was_failed_init {
+        if let Some(done) = (*m).done.take() {
+            done(host, (*m).name.as_ptr(), (*m).life.status(), (*m).done_arg);
+        }
+    }
 }
 
 /// One step of the protocol for a draining module (host service routine).
@@ -563,6 +751,9 @@ unsafe fn finish(m: *mut Module) {
     }
     (*m).life.closed(rc);
     host::forget_module(host, m);
+    for &other in &(*host).modules {
+        (*other).depends_on.retain(|&x| x != m);
+    }
     let status = (*m).life.status();
     if failed_init {
         (*host).log(L::KR_LOG_INFO, &format!("module {}: failed init drained ({status}), library closed", (*m).name()));
@@ -574,4 +765,5 @@ unsafe fn finish(m: *mut Module) {
     }
     (*m).magic = 0;
     drop(Box::from_raw(m));
+    shutdown::module_gone(host);
 }

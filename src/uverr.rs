@@ -9,6 +9,8 @@ pub(crate) const ENOENT: i32 = -libc::ENOENT;
 pub(crate) const EALREADY: i32 = -libc::EALREADY;
 pub(crate) const ETIMEDOUT: i32 = -libc::ETIMEDOUT;
 pub(crate) const EIO: i32 = -libc::EIO;
+pub(crate) const ECANCELED: i32 = -libc::ECANCELED;
+pub(crate) const ENOMEM: i32 = -libc::ENOMEM;
 pub(crate) const ENAMETOOLONG: i32 = -libc::ENAMETOOLONG;
 
 #[cfg(test)]
@@ -24,6 +26,8 @@ mod tests {
         assert_eq!(super::EALREADY, uv::uv_errno_t_UV_EALREADY);
         assert_eq!(super::ETIMEDOUT, uv::uv_errno_t_UV_ETIMEDOUT);
         assert_eq!(super::EIO, uv::uv_errno_t_UV_EIO);
+        assert_eq!(super::ECANCELED, uv::uv_errno_t_UV_ECANCELED);
+        assert_eq!(super::ENOMEM, uv::uv_errno_t_UV_ENOMEM);
         assert_eq!(super::ENAMETOOLONG, uv::uv_errno_t_UV_ENAMETOOLONG);
     }
 }
