@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <uv.h>
 
+#define BACKOFF_MAX_MS 1000
+
 /*
  Flag for `kr_module_open()`: never `dlclose()` the library (Go c-shared
  libraries, libraries that must stay mapped). The protocol runs in full.
@@ -251,6 +253,11 @@ int kr_host_set_log(kr_host_t *host, kr_log_fn log, void *arg);
 
  Flags: 0 or `KR_MODULE_PIN` (never `dlclose()`).
 
+ Reload: a name can be opened again as soon as its cleanup has begun. If
+ the old instance still has the same library mapped, the new one is
+ loaded from a private copy (a memfd), so it has its own statics and its
+ own accounting while the old one drains.
+
  A failing init (non-zero; a positive value is reported as `UV_EINVAL`)
  is returned as this function's result. The handles init left open are
  closed with the shim's own close callback, its requests are waited for,
@@ -259,15 +266,35 @@ int kr_host_set_log(kr_host_t *host, kr_log_fn log, void *arg);
  then `kr_host_free()` answers `UV_EBUSY`). Deinit is not called for a
  module whose init failed.
 
+ Before any `dlclose()` the loop's handles are scanned for untracked ones
+ (created by code that calls libuv directly) that live in the library or
+ whose callbacks point into it; while any exist the close is deferred and
+ the scan repeated with backoff (10 ms doubling to 1 s).
+
  Errors: `UV_EINVAL` (a NULL argument, unknown flags, a name that is not
  a C identifier, the compat variable found in the global symbol scope,
  where every module would share it); `UV_ENAMETOOLONG`; `UV_EEXIST`
  (a module of that name is loading or active, or this library is already
- open as another module); `UV_ENOENT` (the file or `<name>_init` is
- missing: `kr_last_error()` has the `dlerror()` text); init's error.
- `*out` is written only on success. Loop thread only.
+ open as another active module); `UV_ENOENT` (the file or `<name>_init`
+ is missing: `kr_last_error()` has the `dlerror()` text); `UV_ECANCELED`
+ (the host is shutting down); init's error. `*out` is written only on
+ success. Loop thread only.
  */
 int kr_module_open(kr_host_t *host, const char *path, const char *name, unsigned int flags, kr_module_t **out);
+
+/*
+ Adopts a library the host `dlopen()`ed itself (a host that keeps its
+ own loader) as module `name`: as `kr_module_open()` from the symbol
+ lookup on, `<name>_init` included. The shim takes over the host's
+ reference `dl_handle` whatever the result: it closes it at the end of
+ the unload protocol (or at once when attaching fails), so the host must
+ not `dlclose()` it. A library opened with `RTLD_NODELETE` goes through
+ the whole protocol and simply stays mapped.
+
+ Errors: as `kr_module_open()`; `UV_EEXIST` if `dl_handle` already
+ belongs to a module.
+ */
+int kr_module_attach(kr_host_t *host, void *dl_handle, const char *name, unsigned int flags, kr_module_t **out);
 
 /*
  Registers a module that is not a shared object of its own (built into
@@ -311,7 +338,9 @@ void kr_module_set_data(kr_module_t *m, void *data);
 
 /*
  Handles the module created that have not finished closing (their close
- callback has not returned). 0 for a NULL module. Thread-safe.
+ callback has not returned), plus, once its library is about to close,
+ untracked handles the reference scan found still pointing into it.
+ 0 for a NULL module. Thread-safe.
  */
 size_t kr_module_live_handles(const kr_module_t *m);
 
@@ -412,8 +441,11 @@ void kr_free(void *p);
 /*
  Writes one line per live handle or request of `m` to `stream`, in the
  spirit of `uv_print_all_handles()`:
- `<module> <type> <address> [A][C] tracked <age> ms`, where A is active
- and C closing (handles only). Returns the number of lines written.
+ `<module> <type> <address> [AC] tracked <age> ms` for what the ledger
+ tracks (A active, C closing; `[req]` for requests), then
+ `<module> <type> <address> [AC] untracked (<what points into it>)` for
+ handles the reference scan finds (code calling libuv directly). Returns
+ the number of lines written. Loop thread only.
 
  Errors: `UV_EINVAL` (NULL or unloaded module, NULL stream), `UV_EIO`.
  */

@@ -309,9 +309,15 @@ pub(crate) unsafe fn close_handles(host: *mut Host) {
     }
 }
 
+/// Hosts alive in the process; the last one out releases the ledger's memory.
+static HOSTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 unsafe fn free_now(host: *mut Host) {
     (*host).waker.lock().host = ptr::null_mut();
     drop(Box::from_raw(host));
+    if HOSTS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+        crate::ledger::LEDGER.release_memory_if_empty();
+    }
 }
 
 unsafe fn begin_free(host: *mut Host) {
@@ -365,6 +371,7 @@ pub unsafe extern "C" fn kr_host_new(loop_: *mut uv::uv_loop_t, out: *mut *mut H
             log: None,
             log_arg: ptr::null_mut(),
         }));
+        HOSTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let h = &mut *host;
         // Timer inits cannot fail; the async one can (no file descriptors).
         uv::uv_timer_init(loop_, h.service_handle());

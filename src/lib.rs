@@ -13,6 +13,7 @@ mod barrier;
 mod kind;
 mod ledger;
 mod lifecycle;
+mod scan;
 pub mod module;
 pub mod report;
 pub mod shutdown;

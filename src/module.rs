@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::ffi::{fail, guard, guard_value, need, set_last_error};
 use crate::host::{self, host_ref, kr_log_level_t as L, Host};
 use crate::ledger::Account;
-use crate::lifecycle::{Action, Lifecycle, State};
+use crate::lifecycle::{Action, Lifecycle, State, BACKOFF_MAX_MS};
+use crate::scan::{self, Found, Image};
 use crate::shutdown::{self, kr_shutdown_opts_t, KR_ON_TIMEOUT_ABORT, KR_ON_TIMEOUT_FORCE};
 use crate::tracked;
 use crate::uverr;
@@ -90,7 +91,20 @@ pub struct Module {
     watch: Option<Watch>,
     /// Loop time cleanup began.
     cleanup_ms: u64,
+    /// The library's mapped image, for the reference scan.
+    image: Option<Image>,
+    /// Untracked handles the last scan found referring to the image.
+    pub(crate) untracked: Vec<Found>,
+    /// When to scan again while `untracked` defers the close.
+    scan_at: Option<u64>,
+    scan_backoff_ms: u64,
+    /// A private copy of the library (a reload while the old instance
+    /// drains), kept open until the library is closed; -1 if none.
+    memfd: c_int,
 }
+
+/// First rescan delay while untracked handles defer a close; doubles.
+const SCAN_BACKOFF_FIRST_MS: u64 = 10;
 
 #[derive(Clone, Copy)]
 struct Watch {
@@ -113,7 +127,12 @@ impl Module {
     }
 
     pub(crate) fn retry_at(&self) -> Option<u64> {
-        self.life.retry_at()
+        [self.life.retry_at(), self.scan_at].into_iter().flatten().min()
+    }
+
+    /// Tracked live handles plus the untracked ones the last scan found.
+    pub(crate) fn live_handles(&self) -> usize {
+        self.acct.live_handles() + self.untracked.len()
     }
 }
 
@@ -216,6 +235,11 @@ unsafe fn new_module(host: *mut Host, name: &str, dl: *mut c_void, flags: c_uint
         depends_on: Vec::new(),
         watch: None,
         cleanup_ms: 0,
+        image: None,
+        untracked: Vec::new(),
+        scan_at: None,
+        scan_backoff_ms: SCAN_BACKOFF_FIRST_MS,
+        memfd: -1,
     }));
     (*host).modules.push(m);
     m
@@ -271,6 +295,11 @@ unsafe fn run_init(m: *mut Module) -> c_int {
 ///
 /// Flags: 0 or `KR_MODULE_PIN` (never `dlclose()`).
 ///
+/// Reload: a name can be opened again as soon as its cleanup has begun. If
+/// the old instance still has the same library mapped, the new one is
+/// loaded from a private copy (a memfd), so it has its own statics and its
+/// own accounting while the old one drains.
+///
 /// A failing init (non-zero; a positive value is reported as `UV_EINVAL`)
 /// is returned as this function's result. The handles init left open are
 /// closed with the shim's own close callback, its requests are waited for,
@@ -279,13 +308,19 @@ unsafe fn run_init(m: *mut Module) -> c_int {
 /// then `kr_host_free()` answers `UV_EBUSY`). Deinit is not called for a
 /// module whose init failed.
 ///
+/// Before any `dlclose()` the loop's handles are scanned for untracked ones
+/// (created by code that calls libuv directly) that live in the library or
+/// whose callbacks point into it; while any exist the close is deferred and
+/// the scan repeated with backoff (10 ms doubling to 1 s).
+///
 /// Errors: `UV_EINVAL` (a NULL argument, unknown flags, a name that is not
 /// a C identifier, the compat variable found in the global symbol scope,
 /// where every module would share it); `UV_ENAMETOOLONG`; `UV_EEXIST`
 /// (a module of that name is loading or active, or this library is already
-/// open as another module); `UV_ENOENT` (the file or `<name>_init` is
-/// missing: `kr_last_error()` has the `dlerror()` text); init's error.
-/// `*out` is written only on success. Loop thread only.
+/// open as another active module); `UV_ENOENT` (the file or `<name>_init`
+/// is missing: `kr_last_error()` has the `dlerror()` text); `UV_ECANCELED`
+/// (the host is shutting down); init's error. `*out` is written only on
+/// success. Loop thread only.
 #[no_mangle]
 pub unsafe extern "C" fn kr_module_open(
     host: *mut Host,
@@ -300,64 +335,165 @@ pub unsafe extern "C" fn kr_module_open(
         let path_s = c_str(path, "path")?;
         let name_s = c_str(name, "name")?;
         need(out, "out")?;
-        check_name(name_s)?;
-        if flags & !KNOWN_FLAGS != 0 {
-            return fail(uverr::EINVAL, format!("unknown flags {:#x}", flags & !KNOWN_FLAGS));
-        }
-        if let Some(m) = find(h, name_s) {
-            if (*m).life.is_open() {
-                return fail(uverr::EEXIST, format!("module '{name_s}' is already open"));
-            }
-        }
+        check_new(h, name_s, flags)?;
         let dl = libc::dlopen(path, libc::RTLD_NOW | libc::RTLD_LOCAL);
         if dl.is_null() {
             return fail(uverr::ENOENT, dlerror_text());
         }
-        if let Some(&other) = h.modules.iter().find(|&&m| (*m).dl == dl && (*m).life.state() != State::Closed) {
-            let other_name = (*other).name().to_owned();
-            libc::dlclose(dl);
-            return fail(uverr::EEXIST, format!("{path_s} is already open as module '{other_name}'"));
-        }
-        let sym = |suffix: &str| {
-            let s = CString::new(format!("{name_s}_{suffix}")).expect("identifier");
-            libc::dlsym(dl, s.as_ptr())
-        };
-        libc::dlerror();
-        let init = sym("init");
-        if init.is_null() {
-            let why = dlerror_text();
-            libc::dlclose(dl);
-            return fail(uverr::ENOENT, why);
-        }
-        let ops = kr_module_ops_t {
-            init: std::mem::transmute::<*mut c_void, kr_module_fn>(init),
-            cleanup: std::mem::transmute::<*mut c_void, kr_module_fn>(sym("cleanup")),
-            deinit: std::mem::transmute::<*mut c_void, kr_module_fn>(sym("deinit")),
-        };
-        let slot = libc::dlsym(dl, SELF_SYMBOL.as_ptr()) as *mut *mut Module;
-        if !slot.is_null() {
-            let global = libc::dlsym(libc::RTLD_DEFAULT, SELF_SYMBOL.as_ptr());
-            if !global.is_null() {
+        let (dl, memfd) = match owner_of(h, dl) {
+            None => (dl, -1),
+            Some(other) => {
                 libc::dlclose(dl);
-                return fail(
-                    uverr::EINVAL,
-                    "kr_uvshim_self is in the global symbol scope (the host, or a library opened with \
-                     RTLD_GLOBAL, includes kr_uvshim_compat.h): every module would share it",
-                );
+                if (*other).life.is_open() {
+                    return fail(uverr::EEXIST, format!("{path_s} is already open as module '{}'", (*other).name()));
+                }
+                // The old instance drains in this mapping: load a private copy.
+                open_fresh_copy(path_s)?
             }
-        }
-        let m = new_module(host, name_s, dl, flags, ops, ptr::null_mut());
-        if !slot.is_null() {
-            *slot = m;
-        }
-        match run_init(m) {
-            0 => {
-                *out = m;
-                Ok(())
+        };
+        adopt(host, dl, memfd, name_s, flags, out)
+    })
+}
+
+/// Adopts a library the host `dlopen()`ed itself (a host that keeps its
+/// own loader) as module `name`: as `kr_module_open()` from the symbol
+/// lookup on, `<name>_init` included. The shim takes over the host's
+/// reference `dl_handle` whatever the result: it closes it at the end of
+/// the unload protocol (or at once when attaching fails), so the host must
+/// not `dlclose()` it. A library opened with `RTLD_NODELETE` goes through
+/// the whole protocol and simply stays mapped.
+///
+/// Errors: as `kr_module_open()`; `UV_EEXIST` if `dl_handle` already
+/// belongs to a module.
+#[no_mangle]
+pub unsafe extern "C" fn kr_module_attach(
+    host: *mut Host,
+    dl_handle: *mut c_void,
+    name: *const c_char,
+    flags: c_uint,
+    out: *mut *mut Module,
+) -> c_int {
+    guard(|| {
+        let h = host_ref(host)?;
+        need(dl_handle, "dl_handle")?;
+        let checked = (|| {
+            refuse_during_shutdown(h)?;
+            let name_s = c_str(name, "name")?;
+            need(out, "out")?;
+            check_new(h, name_s, flags)?;
+            if let Some(other) = owner_of(h, dl_handle) {
+                return fail(uverr::EEXIST, format!("library already belongs to module '{}'", (*other).name()));
             }
-            rc => Err(rc),
+            Ok(name_s)
+        })();
+        match checked {
+            Ok(name_s) => adopt(host, dl_handle, -1, name_s, flags, out),
+            Err(rc) => {
+                if owner_of(h, dl_handle).is_none() {
+                    libc::dlclose(dl_handle);
+                }
+                Err(rc)
+            }
         }
     })
+}
+
+unsafe fn check_new(h: &Host, name: &str, flags: c_uint) -> Result<(), c_int> {
+    check_name(name)?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return fail(uverr::EINVAL, format!("unknown flags {:#x}", flags & !KNOWN_FLAGS));
+    }
+    if let Some(m) = find(h, name) {
+        if (*m).life.is_open() {
+            return fail(uverr::EEXIST, format!("module '{name}' is already open"));
+        }
+    }
+    Ok(())
+}
+
+/// The module (not yet closed) whose library is `dl`.
+unsafe fn owner_of(h: &Host, dl: *mut c_void) -> Option<*mut Module> {
+    h.modules.iter().copied().find(|&m| (*m).dl == dl && (*m).life.state() != State::Closed)
+}
+
+/// Loads a private copy of the library at `path` from a memfd: a mapping,
+/// statics and `kr_uvshim_self` of its own. The fd stays open until the
+/// library is closed, so that its `/proc/self/fd/N` name stays unique.
+unsafe fn open_fresh_copy(path: &str) -> Result<(*mut c_void, c_int), c_int> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(-e.raw_os_error().unwrap_or(libc::EIO), format!("{path}: {e}")),
+    };
+    let fd = libc::memfd_create(c"kr_uvshim_reload".as_ptr(), libc::MFD_CLOEXEC);
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return fail(-e.raw_os_error().unwrap_or(libc::EIO), format!("memfd_create: {e}"));
+    }
+    let mut off = 0;
+    while off < bytes.len() {
+        let n = libc::write(fd, bytes[off..].as_ptr() as *const c_void, bytes.len() - off);
+        if n <= 0 {
+            let e = std::io::Error::last_os_error();
+            libc::close(fd);
+            return fail(-e.raw_os_error().unwrap_or(libc::EIO), format!("copying {path}: {e}"));
+        }
+        off += n as usize;
+    }
+    let proc_path = CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
+    let dl = libc::dlopen(proc_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
+    if dl.is_null() {
+        libc::close(fd);
+        return fail(uverr::ENOENT, dlerror_text());
+    }
+    Ok((dl, fd))
+}
+
+/// Looks up the entry points of `dl`, creates the module and runs init.
+/// Owns `dl` (and `memfd`): closes them on failure.
+unsafe fn adopt(host: *mut Host, dl: *mut c_void, memfd: c_int, name_s: &str, flags: c_uint, out: *mut *mut Module) -> Result<(), c_int> {
+    let give_back = |rc: c_int| {
+        libc::dlclose(dl);
+        if memfd >= 0 {
+            libc::close(memfd);
+        }
+        Err(rc)
+    };
+    let sym = |suffix: &str| {
+        let s = CString::new(format!("{name_s}_{suffix}")).expect("identifier");
+        libc::dlsym(dl, s.as_ptr())
+    };
+    libc::dlerror();
+    let init = sym("init");
+    if init.is_null() {
+        set_last_error(dlerror_text());
+        return give_back(uverr::ENOENT);
+    }
+    let ops = kr_module_ops_t {
+        init: std::mem::transmute::<*mut c_void, kr_module_fn>(init),
+        cleanup: std::mem::transmute::<*mut c_void, kr_module_fn>(sym("cleanup")),
+        deinit: std::mem::transmute::<*mut c_void, kr_module_fn>(sym("deinit")),
+    };
+    let slot = libc::dlsym(dl, SELF_SYMBOL.as_ptr()) as *mut *mut Module;
+    if !slot.is_null() && !libc::dlsym(libc::RTLD_DEFAULT, SELF_SYMBOL.as_ptr()).is_null() {
+        set_last_error(
+            "kr_uvshim_self is in the global symbol scope (the host, or a library opened with \
+             RTLD_GLOBAL, includes kr_uvshim_compat.h): every module would share it",
+        );
+        return give_back(uverr::EINVAL);
+    }
+    let m = new_module(host, name_s, dl, flags, ops, ptr::null_mut());
+    (*m).image = Image::containing(init);
+    (*m).memfd = memfd;
+    if !slot.is_null() {
+        *slot = m;
+    }
+    match run_init(m) {
+        0 => {
+            *out = m;
+            Ok(())
+        }
+        rc => Err(rc),
+    }
 }
 
 /// Registers a module that is not a shared object of its own (built into
@@ -382,12 +518,7 @@ pub unsafe extern "C" fn kr_module_register(
         let name_s = c_str(name, "name")?;
         need(ops, "ops")?;
         need(out, "out")?;
-        check_name(name_s)?;
-        if let Some(m) = find(h, name_s) {
-            if (*m).life.is_open() {
-                return fail(uverr::EEXIST, format!("module '{name_s}' is already open"));
-            }
-        }
+        check_new(h, name_s, 0)?;
         let m = new_module(host, name_s, ptr::null_mut(), 0, *ops, data);
         match run_init(m) {
             0 => {
@@ -451,10 +582,12 @@ pub unsafe extern "C" fn kr_module_set_data(m: *mut Module, data: *mut c_void) {
 }
 
 /// Handles the module created that have not finished closing (their close
-/// callback has not returned). 0 for a NULL module. Thread-safe.
+/// callback has not returned), plus, once its library is about to close,
+/// untracked handles the reference scan found still pointing into it.
+/// 0 for a NULL module. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn kr_module_live_handles(m: *const Module) -> usize {
-    guard_value(0, || module_get(m).map_or(0, |m| m.acct.live_handles()))
+    guard_value(0, || module_get(m).map_or(0, |m| m.live_handles()))
 }
 
 /// Requests the module started whose callback has not yet returned.
@@ -715,7 +848,12 @@ pub(crate) unsafe fn advance(m: *mut Module) {
         let kicked = (*m).acct.take_kick();
         match (*m).life.next(idle, kicked, (*host).now()) {
             Action::Wait(_) => return,
-            Action::CloseLibrary => return finish(m),
+            Action::CloseLibrary => {
+                if untracked_defer(m) {
+                    return;
+                }
+                return finish(m);
+            }
             Action::CallDeinit => {
                 let rc = match (*m).ops.deinit {
                     Some(f) => f(m),
@@ -739,6 +877,47 @@ pub(crate) unsafe fn advance(m: *mut Module) {
     }
 }
 
+/// Whether untracked handles still refer to the library about to be closed;
+/// if so, a rescan is scheduled with backoff.
+unsafe fn untracked_defer(m: *mut Module) -> bool {
+    let mr = &mut *m;
+    let Some(image) = mr.image.as_ref() else { return false };
+    if mr.dl.is_null() || mr.flags & KR_MODULE_PIN != 0 {
+        return false;
+    }
+    let host = mr.host;
+    let now = (*host).now();
+    if matches!(mr.scan_at, Some(at) if now < at) {
+        return true;
+    }
+    let found = scan::scan((*host).loop_, image);
+    if found.is_empty() {
+        mr.untracked.clear();
+        mr.scan_at = None;
+        return false;
+    }
+    if mr.untracked.len() != found.len() {
+        let what: Vec<String> = found.iter().map(|f| format!("{} {:#x} ({})", f.type_name, f.addr, f.why)).collect();
+        (*host).log(
+            L::KR_LOG_WARN,
+            &format!("module {}: dlclose deferred: {} untracked handle(s) refer to it: {}", mr.name(), found.len(), what.join(", ")),
+        );
+    }
+    mr.untracked = found;
+    mr.scan_at = Some(now + mr.scan_backoff_ms);
+    mr.scan_backoff_ms = (mr.scan_backoff_ms * 2).min(BACKOFF_MAX_MS);
+    true
+}
+
+/// Untracked handles referring to the module's library right now (for
+/// reports and dumps of modules that are not closing yet).
+pub(crate) unsafe fn scan_now(m: *const Module) -> Vec<Found> {
+    match (*m).image.as_ref() {
+        Some(image) if !(*m).dl.is_null() && (*m).life.state() != State::Abandoned => scan::scan((*(*m).host).loop_, image),
+        _ => Vec::new(),
+    }
+}
+
 /// Closes the library, reports, and frees the module.
 unsafe fn finish(m: *mut Module) {
     let host = (*m).host;
@@ -748,6 +927,9 @@ unsafe fn finish(m: *mut Module) {
         let why = dlerror_text();
         (*host).log(L::KR_LOG_ERROR, &format!("module {}: dlclose: {why}", (*m).name()));
         rc = uverr::EIO;
+    }
+    if (*m).memfd >= 0 {
+        libc::close((*m).memfd);
     }
     (*m).life.closed(rc);
     host::forget_module(host, m);

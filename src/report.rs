@@ -15,6 +15,7 @@ use crate::host::Host;
 use crate::kind::Kind;
 use crate::ledger::LEDGER;
 use crate::module::{self, Module};
+use crate::scan::Found;
 use crate::shutdown::BlockerFns;
 use crate::uverr;
 
@@ -92,20 +93,35 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// Untracked handles referring to the module: the deferring scan's
+/// findings while its close waits, else a fresh scan.
+unsafe fn untracked_of(m: *mut Module) -> Vec<Found> {
+    if !(*m).untracked.is_empty() {
+        (*m).untracked.clone()
+    } else {
+        module::scan_now(m)
+    }
+}
+
 unsafe fn module_text_at(out: &mut String, m: *mut Module, now: u64, abandoned: bool) {
     let mr = &*m;
+    let untracked = untracked_of(m);
     let _ = writeln!(
         out,
-        "module \"{}\": {}{}, {}, {}, {}",
+        "module \"{}\": {}{}, {}, {}, {}{}",
         mr.name(),
         module::state_name_of(m),
         if abandoned { " (abandoned, library kept mapped)" } else { "" },
         plural(mr.acct.live_handles(), "handle"),
         plural(mr.acct.live_requests(), "request"),
-        plural(mr.acct.refs(), "ref")
+        plural(mr.acct.refs(), "ref"),
+        if untracked.is_empty() { String::new() } else { format!(", {} untracked", untracked.len()) }
     );
     for (kind, g) in live_by_kind(m, now) {
         let _ = writeln!(out, "  {}: {} (oldest {} ms)", kind.name(), g.count, g.oldest_ms);
+    }
+    for f in untracked {
+        let _ = writeln!(out, "  untracked {} {:#x} ({}{})", f.type_name, f.addr, f.why, if f.closing { ", closing" } else { "" });
     }
 }
 
@@ -208,15 +224,20 @@ unsafe fn module_json(m: *mut Module, now: u64) -> String {
             requests.push(item);
         }
     }
+    let untracked: Vec<String> = untracked_of(m)
+        .iter()
+        .map(|f| format!("{{\"type\":{},\"address\":\"{:#x}\",\"refers_by\":{},\"closing\":{}}}", json_str(&f.type_name), f.addr, json_str(f.why), f.closing))
+        .collect();
     format!(
-        "{{\"name\":{},\"state\":{},\"live_handles\":{},\"live_requests\":{},\"refs\":{},\"handles\":[{}],\"requests\":[{}]}}",
+        "{{\"name\":{},\"state\":{},\"live_handles\":{},\"live_requests\":{},\"refs\":{},\"handles\":[{}],\"requests\":[{}],\"untracked\":[{}]}}",
         json_str(mr.name()),
         json_str(module::state_name_of(m)),
         mr.acct.live_handles(),
         mr.acct.live_requests(),
         mr.acct.refs(),
         handles.join(","),
-        requests.join(",")
+        requests.join(","),
+        untracked.join(",")
     )
 }
 
@@ -297,8 +318,11 @@ pub unsafe extern "C" fn kr_free(p: *mut c_void) {
 
 /// Writes one line per live handle or request of `m` to `stream`, in the
 /// spirit of `uv_print_all_handles()`:
-/// `<module> <type> <address> [A][C] tracked <age> ms`, where A is active
-/// and C closing (handles only). Returns the number of lines written.
+/// `<module> <type> <address> [AC] tracked <age> ms` for what the ledger
+/// tracks (A active, C closing; `[req]` for requests), then
+/// `<module> <type> <address> [AC] untracked (<what points into it>)` for
+/// handles the reference scan finds (code calling libuv directly). Returns
+/// the number of lines written. Loop thread only.
 ///
 /// Errors: `UV_EINVAL` (NULL or unloaded module, NULL stream), `UV_EIO`.
 #[no_mangle]
@@ -322,6 +346,15 @@ pub unsafe extern "C" fn kr_module_dump(m: *const Module, stream: *mut libc::FIL
                 "[req]".to_owned()
             };
             let line = format!("{} {} {:#x} {} tracked {} ms\n", mr.name(), e.kind.name(), addr, flags, now.wrapping_sub(e.since_ms));
+            let c = CString::new(line).unwrap_or_default();
+            if libc::fputs(c.as_ptr(), stream) < 0 {
+                return fail(uverr::EIO, "write failed");
+            }
+            lines += 1;
+        }
+        for f in untracked_of(m as *mut Module) {
+            let flags = format!("[{}{}]", if f.active { "A" } else { "-" }, if f.closing { "C" } else { "-" });
+            let line = format!("{} {} {:#x} {} untracked ({})\n", mr.name(), f.type_name, f.addr, flags, f.why);
             let c = CString::new(line).unwrap_or_default();
             if libc::fputs(c.as_ptr(), stream) < 0 {
                 return fail(uverr::EIO, "write failed");
