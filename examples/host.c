@@ -256,6 +256,88 @@ static int clients_start(int port)
 	return 0;
 }
 
+/* ---- graceful quit: phases and blockers ---- */
+
+static kr_phase_t *flush_phase, *conn_phase;
+static kr_blocker_t *conn_blocker;
+static uv_timer_t report_timer;
+
+/* Modules find the host's phases by name (the host is linked -rdynamic). */
+kr_phase_t *demo_host_phase(const char *name)
+{
+	return strcmp(name, "flush") == 0 ? flush_phase : NULL;
+}
+
+static int clients_open(void)
+{
+	int n = 0;
+	for (int i = 0; i < NCLIENTS; i++)
+		n += clients[i].connected && !clients[i].stopping;
+	return n;
+}
+
+/* "close-connections": the host's own blocker, done at once. */
+static void close_connections(kr_blocker_t *b, void *arg)
+{
+	(void)arg;
+	printf("    [host] close-connections phase: closing %d client(s)\n", clients_open());
+	for (int i = 0; i < NCLIENTS; i++)
+		client_close(&clients[i], "closed by host at shutdown");
+	kr_blocker_done(b);
+}
+
+static void print_report(uv_timer_t *t)
+{
+	char *text = NULL;
+	uv_close((uv_handle_t *)t, NULL);
+	if (kr_host_report(host, KR_REPORT_TEXT, &text) == 0) {
+		printf("[%4u ms] report while the shutdown waits:\n%s", elapsed(), text);
+		kr_free(text);
+	}
+}
+
+static void on_shutdown_done(kr_host_t *h, int status, void *arg)
+{
+	(void)arg;
+	printf("[%4u ms] shutdown done, status %d (%s): phases finished, every module "
+	       "unloaded, the shim's handles closed\n", elapsed(), status,
+	       status ? uv_strerror(status) : "ok");
+	if (status != 0)
+		failures++;
+	for (int i = 0; i < NMODS; i++)
+		if (mods[i] && !done_called[i]) {
+			done_called[i] = 1; /* unloaded by the shutdown */
+			mods[i] = NULL;
+		}
+	if (!uv_is_closing((uv_handle_t *)&step_timer))
+		uv_close((uv_handle_t *)&step_timer, NULL);
+	int rc = kr_host_free(h);
+	if (rc != 0) {
+		printf("  kr_host_free: %s\n", uv_strerror(rc));
+		failures++;
+	}
+	host = NULL;
+	printf("  (no uv_stop: uv_run returns once the last handle has closed)\n");
+}
+
+static void quit(void)
+{
+	kr_shutdown_opts_t opts;
+	kr_shutdown_opts_init(&opts);
+	opts.warn_ms = 2000;
+	opts.timeout_ms = 5000;
+	opts.on_timeout = KR_ON_TIMEOUT_FORCE;
+	printf("  -> kr_host_shutdown: phases \"flush\", \"close-connections\", then "
+	       "the modules\n");
+	int rc = kr_host_shutdown(host, &opts, on_shutdown_done, NULL);
+	if (rc != 0) {
+		printf("  kr_host_shutdown: %s\n", uv_strerror(rc));
+		failures++;
+	}
+	uv_timer_init(loop, &report_timer);
+	uv_timer_start(&report_timer, print_report, 100, 0);
+}
+
 /* ---- unloading ---- */
 
 static void all_unloaded(void);
@@ -330,15 +412,14 @@ static void on_step(uv_timer_t *t)
 					      client_alloc, client_on_read);
 		uv_timer_start(&step_timer, on_step, AFTER_ECHO_MS, 0);
 	} else if (step == 3) {
-		printf("\n[%4u ms] step 4: unload ticker and journal\n", elapsed());
+		printf("\n[%4u ms] step 4: quit gracefully: ticker and journal are "
+		       "still loaded, the journal has a commit to finish\n", elapsed());
 		print_clients();
 		printf("  the host stops submitting journal records (%u submitted)\n",
 		       host_records);
 		journal = NULL;
 		print_modules("before");
-		unload(M_TICKER);
-		unload(M_JOURNAL);
-		print_modules("right after kr_module_cleanup returned");
+		quit();
 	}
 }
 
@@ -438,6 +519,13 @@ int main(int argc, char **argv)
 	}
 	kr_host_set_log(host, on_log, NULL);
 	uv_timer_init(loop, &step_timer);
+	if ((rc = kr_phase_new(host, "flush", &flush_phase)) != 0 ||
+	    (rc = kr_phase_new(host, "close-connections", &conn_phase)) != 0 ||
+	    (rc = kr_phase_add_blocker(conn_phase, "close clients", close_connections,
+				       NULL, NULL, &conn_blocker)) != 0) {
+		fprintf(stderr, "shutdown phases: %s\n", uv_strerror(rc));
+		return 2;
+	}
 
 	printf("[%4u ms] step 1: load the modules from %s\n", elapsed(), mod_dir);
 	for (int i = 0; i < NMODS; i++) {
@@ -469,8 +557,8 @@ int main(int argc, char **argv)
 
 	printf("\nsummary:\n");
 	for (int i = 0; i < NMODS; i++) {
-		printf("  %-8s done callback %s, status %d\n", mod_names[i],
-		       done_called[i] ? "called" : "NOT called", done_status[i]);
+		printf("  %-8s %s, status %d\n", mod_names[i],
+		       done_called[i] ? "unloaded" : "NOT unloaded", done_status[i]);
 		if (!done_called[i])
 			failures++;
 	}

@@ -345,8 +345,9 @@ void kr_module_set_data(kr_module_t *m, void *data);
 size_t kr_module_live_handles(const kr_module_t *m);
 
 /*
- Requests the module started whose callback has not yet returned.
- 0 for a NULL module. Thread-safe.
+ Requests the module started whose callback has not yet returned (inside
+ a request's callback, that request still counts). 0 for a NULL module.
+ Thread-safe.
  */
 size_t kr_module_live_requests(const kr_module_t *m);
 
@@ -679,252 +680,288 @@ int kr_uv_spawn(kr_module_t *m, uv_loop_t *loop, uv_process_t *handle, const uv_
 /*
  Tracked `uv_fs_close`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_close(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_open`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_open(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, int flags, int mode, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_read`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_read(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t *bufs, unsigned int nbufs, int64_t offset, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_unlink`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_unlink(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_write`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_write(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t *bufs, unsigned int nbufs, int64_t offset, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_copyfile`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_copyfile(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, const char *new_path, int flags, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_mkdir`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_mkdir(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, int mode, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_mkdtemp`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_mkdtemp(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *tpl, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_mkstemp`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_mkstemp(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *tpl, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_rmdir`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_rmdir(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_scandir`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_scandir(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, int flags, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_opendir`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_opendir(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_readdir`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_readdir(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_dir_t *dir, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_closedir`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_closedir(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_dir_t *dir, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_stat`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_stat(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_fstat`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_fstat(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_rename`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_rename(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, const char *new_path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_fsync`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_fsync(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_fdatasync`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_fdatasync(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_ftruncate`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_ftruncate(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, int64_t offset, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_sendfile`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_sendfile(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file out_fd, uv_file in_fd, int64_t in_offset, size_t length, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_access`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_access(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, int mode, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_chmod`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_chmod(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, int mode, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_utime`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_utime(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, double atime, double mtime, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_futime`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_futime(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, double atime, double mtime, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_lutime`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_lutime(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, double atime, double mtime, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_lstat`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_lstat(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_link`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_link(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, const char *new_path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_symlink`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_symlink(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, const char *new_path, int flags, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_readlink`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_readlink(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_realpath`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_realpath(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_fchmod`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_fchmod(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, int mode, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_chown`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_chown(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_uid_t uid, uv_gid_t gid, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_fchown`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_fchown(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_uid_t uid, uv_gid_t gid, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_lchown`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_lchown(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_uid_t uid, uv_gid_t gid, uv_fs_cb cb);
 
 /*
  Tracked `uv_fs_statfs`: as libuv's, with the owning module first. With a
  callback the request counts as live for `m` until `cb` has returned;
- with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+ with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+ NULL), and is not tracked.
  */
 int kr_uv_fs_statfs(kr_module_t *m, uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb);
 

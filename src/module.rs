@@ -590,8 +590,9 @@ pub unsafe extern "C" fn kr_module_live_handles(m: *const Module) -> usize {
     guard_value(0, || module_get(m).map_or(0, |m| m.live_handles()))
 }
 
-/// Requests the module started whose callback has not yet returned.
-/// 0 for a NULL module. Thread-safe.
+/// Requests the module started whose callback has not yet returned (inside
+/// a request's callback, that request still counts). 0 for a NULL module.
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn kr_module_live_requests(m: *const Module) -> usize {
     guard_value(0, || module_get(m).map_or(0, |m| m.acct.live_requests()))

@@ -513,12 +513,15 @@ pub unsafe extern "C" fn kr_uv_spawn(m: *mut Module, loop_: *mut uv::uv_loop_t, 
 
 /// Tracked `uv_fs_close`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_close(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsClose, cb, on_fs_done, |done| uv::uv_fs_close(loop_, req, file, done))
     })
@@ -526,12 +529,15 @@ pub unsafe extern "C" fn kr_uv_fs_close(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_open`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_open(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, flags: c_int, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsOpen, cb, on_fs_done, |done| uv::uv_fs_open(loop_, req, path, flags, mode, done))
@@ -540,12 +546,15 @@ pub unsafe extern "C" fn kr_uv_fs_open(m: *mut Module, loop_: *mut uv::uv_loop_t
 
 /// Tracked `uv_fs_read`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_read(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, bufs: *const uv::uv_buf_t, nbufs: c_uint, offset: i64, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(bufs, "bufs")?;
         start_request(owner, loop_, req as usize, Kind::FsRead, cb, on_fs_done, |done| uv::uv_fs_read(loop_, req, file, bufs, nbufs, offset, done))
@@ -554,12 +563,15 @@ pub unsafe extern "C" fn kr_uv_fs_read(m: *mut Module, loop_: *mut uv::uv_loop_t
 
 /// Tracked `uv_fs_unlink`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_unlink(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsUnlink, cb, on_fs_done, |done| uv::uv_fs_unlink(loop_, req, path, done))
@@ -568,12 +580,15 @@ pub unsafe extern "C" fn kr_uv_fs_unlink(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_write`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_write(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, bufs: *const uv::uv_buf_t, nbufs: c_uint, offset: i64, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(bufs, "bufs")?;
         start_request(owner, loop_, req as usize, Kind::FsWrite, cb, on_fs_done, |done| uv::uv_fs_write(loop_, req, file, bufs, nbufs, offset, done))
@@ -582,12 +597,15 @@ pub unsafe extern "C" fn kr_uv_fs_write(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_copyfile`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_copyfile(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, flags: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         need(new_path, "new_path")?;
@@ -597,12 +615,15 @@ pub unsafe extern "C" fn kr_uv_fs_copyfile(m: *mut Module, loop_: *mut uv::uv_lo
 
 /// Tracked `uv_fs_mkdir`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_mkdir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsMkdir, cb, on_fs_done, |done| uv::uv_fs_mkdir(loop_, req, path, mode, done))
@@ -611,12 +632,15 @@ pub unsafe extern "C" fn kr_uv_fs_mkdir(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_mkdtemp`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_mkdtemp(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, tpl: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(tpl, "tpl")?;
         start_request(owner, loop_, req as usize, Kind::FsMkdtemp, cb, on_fs_done, |done| uv::uv_fs_mkdtemp(loop_, req, tpl, done))
@@ -625,12 +649,15 @@ pub unsafe extern "C" fn kr_uv_fs_mkdtemp(m: *mut Module, loop_: *mut uv::uv_loo
 
 /// Tracked `uv_fs_mkstemp`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_mkstemp(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, tpl: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(tpl, "tpl")?;
         start_request(owner, loop_, req as usize, Kind::FsMkstemp, cb, on_fs_done, |done| uv::uv_fs_mkstemp(loop_, req, tpl, done))
@@ -639,12 +666,15 @@ pub unsafe extern "C" fn kr_uv_fs_mkstemp(m: *mut Module, loop_: *mut uv::uv_loo
 
 /// Tracked `uv_fs_rmdir`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_rmdir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsRmdir, cb, on_fs_done, |done| uv::uv_fs_rmdir(loop_, req, path, done))
@@ -653,12 +683,15 @@ pub unsafe extern "C" fn kr_uv_fs_rmdir(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_scandir`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_scandir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, flags: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsScandir, cb, on_fs_done, |done| uv::uv_fs_scandir(loop_, req, path, flags, done))
@@ -667,12 +700,15 @@ pub unsafe extern "C" fn kr_uv_fs_scandir(m: *mut Module, loop_: *mut uv::uv_loo
 
 /// Tracked `uv_fs_opendir`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_opendir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsOpendir, cb, on_fs_done, |done| uv::uv_fs_opendir(loop_, req, path, done))
@@ -681,12 +717,15 @@ pub unsafe extern "C" fn kr_uv_fs_opendir(m: *mut Module, loop_: *mut uv::uv_loo
 
 /// Tracked `uv_fs_readdir`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_readdir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, dir: *mut uv::uv_dir_t, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(dir, "dir")?;
         start_request(owner, loop_, req as usize, Kind::FsReaddir, cb, on_fs_done, |done| uv::uv_fs_readdir(loop_, req, dir, done))
@@ -695,12 +734,15 @@ pub unsafe extern "C" fn kr_uv_fs_readdir(m: *mut Module, loop_: *mut uv::uv_loo
 
 /// Tracked `uv_fs_closedir`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_closedir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, dir: *mut uv::uv_dir_t, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(dir, "dir")?;
         start_request(owner, loop_, req as usize, Kind::FsClosedir, cb, on_fs_done, |done| uv::uv_fs_closedir(loop_, req, dir, done))
@@ -709,12 +751,15 @@ pub unsafe extern "C" fn kr_uv_fs_closedir(m: *mut Module, loop_: *mut uv::uv_lo
 
 /// Tracked `uv_fs_stat`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_stat(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsStat, cb, on_fs_done, |done| uv::uv_fs_stat(loop_, req, path, done))
@@ -723,12 +768,15 @@ pub unsafe extern "C" fn kr_uv_fs_stat(m: *mut Module, loop_: *mut uv::uv_loop_t
 
 /// Tracked `uv_fs_fstat`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fstat(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFstat, cb, on_fs_done, |done| uv::uv_fs_fstat(loop_, req, file, done))
     })
@@ -736,12 +784,15 @@ pub unsafe extern "C" fn kr_uv_fs_fstat(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_rename`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_rename(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         need(new_path, "new_path")?;
@@ -751,12 +802,15 @@ pub unsafe extern "C" fn kr_uv_fs_rename(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_fsync`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fsync(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFsync, cb, on_fs_done, |done| uv::uv_fs_fsync(loop_, req, file, done))
     })
@@ -764,12 +818,15 @@ pub unsafe extern "C" fn kr_uv_fs_fsync(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_fdatasync`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fdatasync(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFdatasync, cb, on_fs_done, |done| uv::uv_fs_fdatasync(loop_, req, file, done))
     })
@@ -777,12 +834,15 @@ pub unsafe extern "C" fn kr_uv_fs_fdatasync(m: *mut Module, loop_: *mut uv::uv_l
 
 /// Tracked `uv_fs_ftruncate`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_ftruncate(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, offset: i64, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFtruncate, cb, on_fs_done, |done| uv::uv_fs_ftruncate(loop_, req, file, offset, done))
     })
@@ -790,12 +850,15 @@ pub unsafe extern "C" fn kr_uv_fs_ftruncate(m: *mut Module, loop_: *mut uv::uv_l
 
 /// Tracked `uv_fs_sendfile`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_sendfile(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, out_fd: uv::uv_file, in_fd: uv::uv_file, in_offset: i64, length: uv::size_t, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsSendfile, cb, on_fs_done, |done| uv::uv_fs_sendfile(loop_, req, out_fd, in_fd, in_offset, length, done))
     })
@@ -803,12 +866,15 @@ pub unsafe extern "C" fn kr_uv_fs_sendfile(m: *mut Module, loop_: *mut uv::uv_lo
 
 /// Tracked `uv_fs_access`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_access(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsAccess, cb, on_fs_done, |done| uv::uv_fs_access(loop_, req, path, mode, done))
@@ -817,12 +883,15 @@ pub unsafe extern "C" fn kr_uv_fs_access(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_chmod`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_chmod(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsChmod, cb, on_fs_done, |done| uv::uv_fs_chmod(loop_, req, path, mode, done))
@@ -831,12 +900,15 @@ pub unsafe extern "C" fn kr_uv_fs_chmod(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_utime`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_utime(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, atime: f64, mtime: f64, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsUtime, cb, on_fs_done, |done| uv::uv_fs_utime(loop_, req, path, atime, mtime, done))
@@ -845,12 +917,15 @@ pub unsafe extern "C" fn kr_uv_fs_utime(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_futime`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_futime(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, atime: f64, mtime: f64, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFutime, cb, on_fs_done, |done| uv::uv_fs_futime(loop_, req, file, atime, mtime, done))
     })
@@ -858,12 +933,15 @@ pub unsafe extern "C" fn kr_uv_fs_futime(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_lutime`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_lutime(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, atime: f64, mtime: f64, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsLutime, cb, on_fs_done, |done| uv::uv_fs_lutime(loop_, req, path, atime, mtime, done))
@@ -872,12 +950,15 @@ pub unsafe extern "C" fn kr_uv_fs_lutime(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_lstat`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_lstat(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsLstat, cb, on_fs_done, |done| uv::uv_fs_lstat(loop_, req, path, done))
@@ -886,12 +967,15 @@ pub unsafe extern "C" fn kr_uv_fs_lstat(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_link`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_link(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         need(new_path, "new_path")?;
@@ -901,12 +985,15 @@ pub unsafe extern "C" fn kr_uv_fs_link(m: *mut Module, loop_: *mut uv::uv_loop_t
 
 /// Tracked `uv_fs_symlink`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_symlink(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, flags: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         need(new_path, "new_path")?;
@@ -916,12 +1003,15 @@ pub unsafe extern "C" fn kr_uv_fs_symlink(m: *mut Module, loop_: *mut uv::uv_loo
 
 /// Tracked `uv_fs_readlink`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_readlink(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsReadlink, cb, on_fs_done, |done| uv::uv_fs_readlink(loop_, req, path, done))
@@ -930,12 +1020,15 @@ pub unsafe extern "C" fn kr_uv_fs_readlink(m: *mut Module, loop_: *mut uv::uv_lo
 
 /// Tracked `uv_fs_realpath`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_realpath(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsRealpath, cb, on_fs_done, |done| uv::uv_fs_realpath(loop_, req, path, done))
@@ -944,12 +1037,15 @@ pub unsafe extern "C" fn kr_uv_fs_realpath(m: *mut Module, loop_: *mut uv::uv_lo
 
 /// Tracked `uv_fs_fchmod`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fchmod(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFchmod, cb, on_fs_done, |done| uv::uv_fs_fchmod(loop_, req, file, mode, done))
     })
@@ -957,12 +1053,15 @@ pub unsafe extern "C" fn kr_uv_fs_fchmod(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_chown`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_chown(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, uid: uv::uv_uid_t, gid: uv::uv_gid_t, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsChown, cb, on_fs_done, |done| uv::uv_fs_chown(loop_, req, path, uid, gid, done))
@@ -971,12 +1070,15 @@ pub unsafe extern "C" fn kr_uv_fs_chown(m: *mut Module, loop_: *mut uv::uv_loop_
 
 /// Tracked `uv_fs_fchown`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fchown(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, uid: uv::uv_uid_t, gid: uv::uv_gid_t, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         start_request(owner, loop_, req as usize, Kind::FsFchown, cb, on_fs_done, |done| uv::uv_fs_fchown(loop_, req, file, uid, gid, done))
     })
@@ -984,12 +1086,15 @@ pub unsafe extern "C" fn kr_uv_fs_fchown(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_lchown`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_lchown(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, uid: uv::uv_uid_t, gid: uv::uv_gid_t, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsLchown, cb, on_fs_done, |done| uv::uv_fs_lchown(loop_, req, path, uid, gid, done))
@@ -998,12 +1103,15 @@ pub unsafe extern "C" fn kr_uv_fs_lchown(m: *mut Module, loop_: *mut uv::uv_loop
 
 /// Tracked `uv_fs_statfs`: as libuv's, with the owning module first. With a
 /// callback the request counts as live for `m` until `cb` has returned;
-/// with `cb` NULL it runs synchronously, as in libuv, and is not tracked.
+/// with `cb` NULL it runs synchronously, as in libuv (`loop` may then be
+/// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_statfs(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
     guard_rc(|| {
         let owner = owner(m)?;
-        need(loop_, "loop")?;
+        if cb.is_some() {
+            need(loop_, "loop")?;
+        }
         need(req, "req")?;
         need(path, "path")?;
         start_request(owner, loop_, req as usize, Kind::FsStatfs, cb, on_fs_done, |done| uv::uv_fs_statfs(loop_, req, path, done))

@@ -11,6 +11,11 @@
  * flush, uv_fs_fsync, uv_fs_close. The shim sees every one of those requests
  * and calls deinit only after the close callback has returned: the commit is
  * on disk before the library goes away.
+ *
+ * Graceful quit: if the host offers a shutdown phase named "flush"
+ * (demo_host_phase, exported by the host), the journal adds a blocker to it:
+ * a simulated slow commit (300 ms of "work", then a commit record, written
+ * and fsynced) that must finish before the shutdown moves on.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +25,17 @@
 #include "journal.h"
 
 #define TICK_MS 10
+#define COMMIT_MS 300
+
+/* Offered by the demo host (linked -rdynamic); weak, so the module also
+ * loads in hosts that have no such phase. */
+extern kr_phase_t *demo_host_phase(const char *name) __attribute__((weak));
+
+static kr_phase_t *flush_phase;
+static kr_blocker_t *commit_blocker;
+static uv_timer_t commit_timer;
+static uv_fs_t commit_sync_req;
+static int commit_wanted, commit_done;
 
 static uv_timer_t timer;
 static uv_fs_t write_req, sync_req, close_req;
@@ -120,6 +136,17 @@ static void on_write(uv_fs_t *req)
 	kick();
 }
 
+static void on_commit_sync(uv_fs_t *req)
+{
+	printf("    [journal] commit durable (fsync %s): %u records; blocker done\n",
+	       req->result < 0 ? uv_strerror((int)req->result) : "ok", seq);
+	uv_fs_req_cleanup(req);
+	commit_wanted = 0;
+	commit_done = 1;
+	kr_blocker_done(commit_blocker);
+	kick();
+}
+
 /* Starts the next step: a write of what is pending, or, once closing and
  * all is written, the fsync. Called from callbacks: the chain goes on
  * without ever letting the module's live request count drop to zero. */
@@ -141,6 +168,14 @@ static void kick(void)
 		if (start_write() == 0)
 			return;
 	}
+	if (commit_wanted && !commit_done) {
+		/* everything up to the commit record is written: make it durable */
+		commit_wanted = 0;
+		if (uv_fs_fsync(uv_default_loop(), &commit_sync_req, fd, on_commit_sync) == 0)
+			return;
+		commit_done = 1;
+		kr_blocker_done(commit_blocker);
+	}
 	if (closing) {
 		syncing = 1;
 		int rc = uv_fs_fsync(uv_default_loop(), &sync_req, fd, on_fsync);
@@ -157,6 +192,37 @@ static void on_tick(uv_timer_t *t)
 	(void)t;
 	snprintf(text, sizeof(text), "tick %u", ticks++);
 	journal_append(text);
+}
+
+static void on_commit_work(uv_timer_t *t)
+{
+	char text[64];
+	uv_close((uv_handle_t *)t, NULL);
+	snprintf(text, sizeof(text), "commit records=%u", seq);
+	add_record(text);
+	commit_wanted = 1;
+	printf("    [journal] commit record queued after %d ms of work\n", COMMIT_MS);
+	kick();
+}
+
+/* The "flush" phase started: commit. Done from on_commit_sync. */
+static void commit_trigger(kr_blocker_t *b, void *arg)
+{
+	(void)b;
+	(void)arg;
+	printf("    [journal] flush phase: commit requested (takes %d ms)\n", COMMIT_MS);
+	uv_timer_init(uv_default_loop(), &commit_timer);
+	uv_timer_start(&commit_timer, on_commit_work, COMMIT_MS, 0);
+}
+
+/* What the report shows while the commit is pending. */
+static int commit_state(void *arg, char *buf, size_t len)
+{
+	(void)arg;
+	snprintf(buf, len, "commit %s; %zu bytes pending, write in flight: %s",
+		 commit_wanted ? "record written, waiting for fsync" : "in progress",
+		 pending_len, writing ? "yes" : "no");
+	return 0;
 }
 
 int journal_init(kr_module_t *m)
@@ -177,6 +243,9 @@ int journal_init(kr_module_t *m)
 		return rc;
 	kr_module_set_data(m, (void *)&api);
 	printf("    [journal] appending to %s\n", path);
+	if (demo_host_phase && (flush_phase = demo_host_phase("flush")) != NULL)
+		kr_phase_add_blocker(flush_phase, "journal commit", commit_trigger,
+				     commit_state, NULL, &commit_blocker);
 	return 0;
 }
 
@@ -184,6 +253,10 @@ int journal_cleanup(kr_module_t *m)
 {
 	char text[64];
 	kr_module_set_data(m, NULL);
+	/* Unloaded before a shutdown reached "flush": its trigger would point
+	 * into an unmapped library. (UV_EALREADY once the commit is done.) */
+	if (commit_blocker)
+		kr_phase_remove_blocker(flush_phase, commit_blocker);
 	uv_timer_stop(&timer);
 	uv_close((uv_handle_t *)&timer, NULL);
 	snprintf(text, sizeof(text), "end records=%u", seq);
