@@ -18,6 +18,14 @@
 #define KR_MODULE_PIN 1
 
 /*
+ Flag for `kr_module_open()`: run the reference scan before `dlclose()`
+ even though the module is built with the compat header (it also calls
+ libuv directly somewhere). Modules without the compat header are always
+ scanned.
+ */
+#define KR_MODULE_SCAN 2
+
+/*
  Where a module is in its life.
  */
 typedef enum {
@@ -251,8 +259,6 @@ int kr_host_set_log(kr_host_t *host, kr_log_fn log, void *arg);
  variable `kr_uvshim_self`, it is set to the new module before init runs,
  so that its plain libuv calls are attributed to it.
 
- Flags: 0 or `KR_MODULE_PIN` (never `dlclose()`).
-
  Reload: a name can be opened again as soon as its cleanup has begun. If
  the old instance still has the same library mapped, the new one is
  loaded from a private copy (a memfd), so it has its own statics and its
@@ -266,10 +272,15 @@ int kr_host_set_log(kr_host_t *host, kr_log_fn log, void *arg);
  then `kr_host_free()` answers `UV_EBUSY`). Deinit is not called for a
  module whose init failed.
 
- Before any `dlclose()` the loop's handles are scanned for untracked ones
- (created by code that calls libuv directly) that live in the library or
- whose callbacks point into it; while any exist the close is deferred and
- the scan repeated with backoff (10 ms doubling to 1 s).
+ A library that does not define `kr_uvshim_self` (built without the
+ compat header, calling libuv directly), or opened with
+ `KR_MODULE_SCAN`, gets a reference scan before its `dlclose()`: the
+ loop's handles are walked for untracked ones that live in the library
+ or whose callbacks point into it; while any exist the close is deferred
+ and the scan repeated with backoff (10 ms doubling to 1 s). The walk is
+ linear in the loop's handles; compat modules skip it.
+
+ Flags: 0, `KR_MODULE_PIN` (never `dlclose()`), `KR_MODULE_SCAN`.
 
  Errors: `UV_EINVAL` (a NULL argument, unknown flags, a name that is not
  a C identifier, the compat variable found in the global symbol scope,

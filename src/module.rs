@@ -16,7 +16,12 @@ use crate::uverr;
 /// Flag for `kr_module_open()`: never `dlclose()` the library (Go c-shared
 /// libraries, libraries that must stay mapped). The protocol runs in full.
 pub const KR_MODULE_PIN: c_uint = 1;
-const KNOWN_FLAGS: c_uint = KR_MODULE_PIN;
+/// Flag for `kr_module_open()`: run the reference scan before `dlclose()`
+/// even though the module is built with the compat header (it also calls
+/// libuv directly somewhere). Modules without the compat header are always
+/// scanned.
+pub const KR_MODULE_SCAN: c_uint = 2;
+const KNOWN_FLAGS: c_uint = KR_MODULE_PIN | KR_MODULE_SCAN;
 
 /// The compat header's per-module variable (see `kr_uvshim_compat.h`).
 pub const SELF_SYMBOL: &CStr = c"kr_uvshim_self";
@@ -293,8 +298,6 @@ unsafe fn run_init(m: *mut Module) -> c_int {
 /// variable `kr_uvshim_self`, it is set to the new module before init runs,
 /// so that its plain libuv calls are attributed to it.
 ///
-/// Flags: 0 or `KR_MODULE_PIN` (never `dlclose()`).
-///
 /// Reload: a name can be opened again as soon as its cleanup has begun. If
 /// the old instance still has the same library mapped, the new one is
 /// loaded from a private copy (a memfd), so it has its own statics and its
@@ -308,10 +311,15 @@ unsafe fn run_init(m: *mut Module) -> c_int {
 /// then `kr_host_free()` answers `UV_EBUSY`). Deinit is not called for a
 /// module whose init failed.
 ///
-/// Before any `dlclose()` the loop's handles are scanned for untracked ones
-/// (created by code that calls libuv directly) that live in the library or
-/// whose callbacks point into it; while any exist the close is deferred and
-/// the scan repeated with backoff (10 ms doubling to 1 s).
+/// A library that does not define `kr_uvshim_self` (built without the
+/// compat header, calling libuv directly), or opened with
+/// `KR_MODULE_SCAN`, gets a reference scan before its `dlclose()`: the
+/// loop's handles are walked for untracked ones that live in the library
+/// or whose callbacks point into it; while any exist the close is deferred
+/// and the scan repeated with backoff (10 ms doubling to 1 s). The walk is
+/// linear in the loop's handles; compat modules skip it.
+///
+/// Flags: 0, `KR_MODULE_PIN` (never `dlclose()`), `KR_MODULE_SCAN`.
 ///
 /// Errors: `UV_EINVAL` (a NULL argument, unknown flags, a name that is not
 /// a C identifier, the compat variable found in the global symbol scope,
@@ -481,8 +489,13 @@ unsafe fn adopt(host: *mut Host, dl: *mut c_void, memfd: c_int, name_s: &str, fl
         );
         return give_back(uverr::EINVAL);
     }
+    // A module built with the compat header is fully tracked; the scan (a
+    // walk over every handle of the loop) is for those that are not.
+    let flags = if slot.is_null() { flags | KR_MODULE_SCAN } else { flags };
     let m = new_module(host, name_s, dl, flags, ops, ptr::null_mut());
-    (*m).image = Image::containing(init);
+    if flags & KR_MODULE_SCAN != 0 {
+        (*m).image = Image::containing(init);
+    }
     (*m).memfd = memfd;
     if !slot.is_null() {
         *slot = m;

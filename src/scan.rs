@@ -117,10 +117,10 @@ pub(crate) unsafe fn scan(loop_: *mut uv::uv_loop_t, image: &Image) -> Vec<Found
     }
     unsafe extern "C" fn visit(h: *mut uv::uv_handle_t, arg: *mut c_void) {
         let w = &mut *(arg as *mut Walk);
-        if LEDGER.get(h as usize).is_some() {
-            return; // tracked: already counted
-        }
-        if let Some(why) = reference(h, w.image) {
+        // The range test is cheap; the ledger lookup (a lock and a hash) is
+        // paid only for handles that do refer to the image.
+        let Some(why) = reference(h, w.image) else { return };
+        if LEDGER.get(h as usize).is_none() {
             let name = uv::uv_handle_type_name(uv::uv_handle_get_type(h));
             let type_name = if name.is_null() { "unknown".into() } else { std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned() };
             w.found.push(Found { addr: h as usize, type_name, why, active: uv::uv_is_active(h) != 0, closing: uv::uv_is_closing(h) != 0 });
