@@ -82,8 +82,14 @@ int main(void) {
   ASSERT_EQ(3, sd_nevents); /* the three inits, nothing else yet */
   sd_nevents = 0;
 
+  uv_update_time(loop);
+  uint64_t t0 = uv_now(loop);
   ASSERT_EQ(0, kr_host_shutdown(host, NULL, on_done, &done_status));
   ASSERT_EQ(0, uv_run(loop, UV_RUN_DEFAULT)); /* returns by itself */
+  /* ... and promptly: the default watchdog (warn 5 s, FORCE 30 s) does not
+   * keep the loop alive once the shutdown is over. */
+  uv_update_time(loop);
+  ASSERT_LT(uv_now(loop) - t0, 4000);
   ASSERT_EQ(1, done_calls);
   ASSERT_EQ(0, done_status);
 
