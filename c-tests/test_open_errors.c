@@ -52,7 +52,7 @@ int main(void) {
   expect_open_fails(host, tick, "a0123456789012345678901234567890123456789012345678901234567890123",
                     0, UV_ENAMETOOLONG);
   /* Unknown flags. */
-  expect_open_fails(host, tick, "tick", 2, UV_EINVAL);
+  expect_open_fails(host, tick, "tick", 0x100, UV_EINVAL);
   expect_open_fails(host, tick, "tick", KR_MODULE_PIN | 0x80000000u, UV_EINVAL);
   ASSERT_EQ(probe.init_calls, 0);
   ASSERT(!lib_is_loaded(tick));
