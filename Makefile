@@ -28,14 +28,13 @@ demo:
 	$(CARGO) build $(CARGO_FLAGS)
 	$(MAKE) -C examples run
 
-# cargo test includes the header-staleness test; the C tests link the
-# release archive exactly as the README says, plainly and under valgrind.
+# scripts/test.sh: cargo test (includes the header-staleness test), then the
+# C suites (c-tests/, c-tests/shutdown/, c-tests/asis/), each linking the
+# release archive exactly as the README says, plainly and under valgrind,
+# then the demo; its last line is the total.
 test:
 	@bash scripts/bootstrap.sh
-	$(CARGO) test $(CARGO_FLAGS)
-	$(CARGO) build $(CARGO_FLAGS)
-	$(MAKE) -C c-tests check check-valgrind
-	$(MAKE) check-examples
+	@bash scripts/test.sh
 
 # The demo must keep working: build it and run it, plainly and under valgrind.
 check-examples:
@@ -54,6 +53,6 @@ header:
 clean:
 	$(CARGO) clean
 	$(MAKE) -C examples clean
-	@for d in c-tests bench; do \
+	@for d in c-tests c-tests/shutdown c-tests/asis bench; do \
 		if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean || exit 1; fi; \
 	done

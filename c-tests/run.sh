@@ -1,14 +1,18 @@
 #!/bin/sh
-# Runs each test program in its own process, with a timeout.
-#   run.sh plain|valgrind TEST...
-# One line per test (PASS/FAIL, name, mode); the last line is exactly
-# "N passed, N failed". Exits non-zero if any test failed.
+# Runs each test program in its own process, with a timeout; shared by
+# c-tests/ and its subdirectories (run from the directory whose tests run).
+#   run.sh plain|valgrind|asan TEST...   (asan: programs built with
+#   -fsanitize=address, run plainly and logged apart)
+# One PASS/FAIL line per test; the last line is exactly "N passed, N failed".
+# Exits non-zero if any test failed. Logs: $KR_TEST_LOGDIR (default
+# build/logs)/<test>.<mode>.log. Timeouts: 60 s, 180 s under valgrind
+# ($KR_TEST_TIMEOUT overrides).
 mode=$1
 shift
 case $mode in
-  plain) limit=${KR_TEST_TIMEOUT:-60} ;;
+  plain|asan) limit=${KR_TEST_TIMEOUT:-60} ;;
   valgrind) limit=${KR_TEST_TIMEOUT:-180} ;;
-  *) echo "usage: $0 plain|valgrind TEST..." >&2; exit 2 ;;
+  *) echo "usage: $0 plain|valgrind|asan TEST..." >&2; exit 2 ;;
 esac
 if [ "$mode" = valgrind ] && ! command -v valgrind >/dev/null 2>&1; then
   echo "valgrind not found" >&2
@@ -39,7 +43,7 @@ for t in "$@"; do
     [ $rc -eq 99 ] && why="valgrind errors"
     [ $rc -gt 128 ] && [ $rc -ne 124 ] && why="signal $((rc - 128))"
     echo "FAIL $name ($mode): $why; log $log"
-    sed 's/^/    /' "$log" | tail -n 30
+    sed 's/^/    /' "$log" | tail -n 40
   fi
 done
 echo "$passed passed, $failed failed"

@@ -188,8 +188,12 @@ typedef void (*kr_shutdown_done_cb)(kr_host_t *host, int status, void *arg);
 #define KR_ON_TIMEOUT_ABORT 0
 
 /*
- Close what is left with the shim's own close callbacks, never dlclose a
- module that did not drain (it is abandoned), and finish.
+ Give up: every blocker still pending or waiting (in this phase and the
+ ones after it) is marked forced and never triggered again, and every
+ module not yet unloaded is abandoned at once (cleanup and deinit are not
+ called; the shim closes its handles with its own close callbacks; its
+ library is never dlclosed), then the shutdown finishes with
+ `UV_ETIMEDOUT`. Requests still in flight complete into the mapped code.
  */
 #define KR_ON_TIMEOUT_FORCE 1
 

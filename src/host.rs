@@ -163,6 +163,17 @@ pub(crate) unsafe fn host_ref<'a>(host: *mut Host) -> Result<&'a mut Host, c_int
     Ok(h)
 }
 
+/// Validates a host pointer for calls that stay meaningful after the
+/// shutdown closed the shim's handles (they answer for themselves).
+pub(crate) unsafe fn host_alive<'a>(host: *mut Host) -> Result<&'a mut Host, c_int> {
+    need(host, "host")?;
+    let h = &mut *host;
+    if h.free_requested {
+        return fail(uverr::EINVAL, "host is being freed");
+    }
+    Ok(h)
+}
+
 /// Runs the service routine on the next loop iteration (never synchronously:
 /// the caller may be module code that is about to be unmapped).
 pub(crate) unsafe fn schedule_now(host: *mut Host) {

@@ -917,9 +917,19 @@ unsafe fn untracked_defer(m: *mut Module) -> bool {
             &format!("module {}: dlclose deferred: {} untracked handle(s) refer to it: {}", mr.name(), found.len(), what.join(", ")),
         );
     }
+    // Handles already closing finish their close callbacks in this loop
+    // iteration: look again on the next one (1 ms: libuv 1.44 re-runs a
+    // timer restarted at 0 ms within the same timer pass, before the
+    // closing phase). Otherwise back off.
+    let delay = if found.iter().all(|f| f.closing) {
+        1
+    } else {
+        let d = mr.scan_backoff_ms;
+        mr.scan_backoff_ms = (d * 2).min(BACKOFF_MAX_MS);
+        d
+    };
     mr.untracked = found;
-    mr.scan_at = Some(now + mr.scan_backoff_ms);
-    mr.scan_backoff_ms = (mr.scan_backoff_ms * 2).min(BACKOFF_MAX_MS);
+    mr.scan_at = Some(now + delay);
     true
 }
 

@@ -10,7 +10,7 @@ use libuv_sys2 as uv;
 
 use crate::barrier::{Barriers, BlockerId, BlockerState, Event, PhaseId};
 use crate::ffi::{self, fail, guard, need};
-use crate::host::{self, host_ref, kr_log_level_t as L, Host};
+use crate::host::{self, host_alive, host_ref, kr_log_level_t as L, Host};
 use crate::module;
 use crate::report;
 use crate::uverr;
@@ -20,8 +20,12 @@ use crate::uverr;
 pub type kr_on_timeout_t = c_int;
 /// Write the report to stderr, naming the first pending blocker, then abort().
 pub const KR_ON_TIMEOUT_ABORT: kr_on_timeout_t = 0;
-/// Close what is left with the shim's own close callbacks, never dlclose a
-/// module that did not drain (it is abandoned), and finish.
+/// Give up: every blocker still pending or waiting (in this phase and the
+/// ones after it) is marked forced and never triggered again, and every
+/// module not yet unloaded is abandoned at once (cleanup and deinit are not
+/// called; the shim closes its handles with its own close callbacks; its
+/// library is never dlclosed), then the shutdown finishes with
+/// `UV_ETIMEDOUT`. Requests still in flight complete into the mapped code.
 pub const KR_ON_TIMEOUT_FORCE: kr_on_timeout_t = 1;
 /// Keep waiting; log the report again every `warn_ms` (or `timeout_ms`).
 pub const KR_ON_TIMEOUT_WAIT: kr_on_timeout_t = 2;
@@ -463,7 +467,7 @@ unsafe extern "C" fn on_signal(s: *mut uv::uv_signal_t, signum: c_int) {
 #[no_mangle]
 pub unsafe extern "C" fn kr_phase_new(host: *mut Host, name: *const c_char, out: *mut *mut PhaseRef) -> c_int {
     guard(|| {
-        let h = host_ref(host)?;
+        let h = host_alive(host)?;
         let name = name_arg(name)?;
         need(out, "out")?;
         let p = h.sd.barriers.new_phase(name).or_else(|rc| fail(rc, "the shutdown has started"))?;
@@ -486,7 +490,7 @@ pub unsafe extern "C" fn kr_phase_new_child_at(
     guard(|| {
         let parent = phase_ref(parent)?;
         let host = parent.host;
-        host_ref(host)?;
+        host_alive(host)?;
         let name = name_arg(name)?;
         need(out, "out")?;
         let now = (*host).now();
@@ -530,7 +534,7 @@ pub unsafe extern "C" fn kr_phase_add_blocker_at(
     guard(|| {
         let p = phase_ref(phase)?;
         let host = p.host;
-        host_ref(host)?;
+        host_alive(host)?;
         let name = name_arg(name)?;
         if trigger.is_none() {
             return fail(uverr::EINVAL, "trigger is NULL");
