@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <uv.h>
 
-#define BACKOFF_MAX_MS 1000
-
 /*
  Flag for `kr_module_open()`: never `dlclose()` the library (Go c-shared
  libraries, libraries that must stay mapped). The protocol runs in full.
@@ -108,7 +106,9 @@ typedef struct {
    */
   kr_module_fn cleanup;
   /*
-   Called once nothing of the module is live: 0, or `UV_EBUSY` for "not yet".
+   Called once nothing the ledger tracks for the module is live (handles,
+   requests, refs): 0, or `UV_EBUSY` for "not yet". Untracked handles
+   found by the reference scan defer only the `dlclose()` that follows.
    */
   kr_module_fn deinit;
 } kr_module_ops_t;
@@ -241,7 +241,9 @@ int kr_host_new(uv_loop_t *loop, kr_host_t **out);
  more (`uv_run(loop, UV_RUN_DEFAULT)` returns at once) before
  `uv_loop_close()`. May be called from a module's or the shutdown's done
  callback. Modules abandoned by a watchdog are never freed (their code
- may still run); they do not prevent freeing the host.
+ may still run); they do not prevent freeing the host. Once this returns 0
+ the pointer is the library's: do not use it again (a second call before
+ the memory is released answers `UV_EALREADY`).
  */
 int kr_host_free(kr_host_t *host);
 
@@ -301,13 +303,16 @@ int kr_module_open(kr_host_t *host, const char *path, const char *name, unsigned
  Adopts a library the host `dlopen()`ed itself (a host that keeps its
  own loader) as module `name`: as `kr_module_open()` from the symbol
  lookup on, `<name>_init` included. The shim takes over the host's
- reference `dl_handle` whatever the result: it closes it at the end of
- the unload protocol (or at once when attaching fails), so the host must
- not `dlclose()` it. A library opened with `RTLD_NODELETE` goes through
- the whole protocol and simply stays mapped.
+ reference `dl_handle`: it closes it at the end of the unload protocol,
+ or at once when attaching fails, so the host must not `dlclose()` it.
+ One exception: when `dl_handle` already belongs to a module
+ (`UV_EEXIST`), it is left alone, because the shim cannot tell a second
+ reference the host took from the module's own; a host that `dlopen()`ed
+ the library again closes its extra reference itself. A library opened
+ with `RTLD_NODELETE` goes through the whole protocol and stays mapped.
 
- Errors: as `kr_module_open()`; `UV_EEXIST` if `dl_handle` already
- belongs to a module.
+ Errors: as `kr_module_open()`; `UV_EINVAL` for a NULL `dl_handle`;
+ `UV_EEXIST` if `dl_handle` already belongs to a module.
  */
 int kr_module_attach(kr_host_t *host, void *dl_handle, const char *name, unsigned int flags, kr_module_t **out);
 
@@ -518,7 +523,7 @@ int kr_phase_add_blocker(kr_phase_t *phase, const char *name, kr_blocker_fn trig
  The blocker's work is finished. May be called before its trigger (work
  that finished early is then never triggered). Thread-safe: from another
  thread the call is queued to the loop thread and returns 0 (a failure
- there is logged).
+ there is logged), or `UV_ECANCELED` once the shutdown has finished.
 
  Errors: `UV_EINVAL` (NULL or not a blocker, or a child phase's),
  `UV_EALREADY` (already done, removed, or given up by the watchdog).
@@ -541,13 +546,16 @@ int kr_phase_remove_blocker(kr_phase_t *phase, kr_blocker_t *b);
 int kr_shutdown_opts_init(kr_shutdown_opts_t *opts);
 
 /*
- Starts the graceful shutdown; returns at once. Phases run in creation
- order (the blockers of each concurrently); then every module is cleaned
- up through the unload protocol, a module only after every module that
- depends on it (`kr_module_depend()`) is gone, independent ones
- concurrently; then the shim closes its own handles and calls
- `done(host, status, arg)` (may be NULL). Once the host has closed its
- own handles, `uv_run` returns by itself: nothing calls `uv_stop`.
+ Starts the graceful shutdown; returns at once (the first phase's
+ triggers run inside this call). Phases run in creation order (the
+ blockers of each concurrently); then every module is cleaned up through
+ the unload protocol, a module only after every module that depends on it
+ (`kr_module_depend()`) is gone, independent ones concurrently; then the
+ shim closes its own handles and, once they are closed, calls
+ `done(host, status, arg)` (may be NULL) from the loop, never from inside
+ this call. `kr_host_free()` may be called from `done`. Once the host has
+ closed its own handles, `uv_run` returns by itself: nothing calls
+ `uv_stop`.
 
  `opts` NULL means the defaults (`kr_shutdown_opts_init()`). The watchdog
  logs the report at `warn_ms` and applies `on_timeout` at `timeout_ms`;
@@ -562,9 +570,12 @@ int kr_shutdown_opts_init(kr_shutdown_opts_t *opts);
 int kr_host_shutdown(kr_host_t *host, const kr_shutdown_opts_t *opts, kr_shutdown_done_cb done, void *arg);
 
 /*
- Starts `kr_host_shutdown(host, NULL, NULL, NULL)` when `signum` (SIGTERM,
- SIGINT, ...) arrives, and applies the FORCE policy when it arrives again
- during the shutdown. The signal watcher does not keep the loop alive.
+ Starts `kr_host_shutdown(host, NULL, NULL, NULL)` (default options, no
+ done callback) when `signum` (SIGTERM, SIGINT, ...) arrives, unless a
+ shutdown already runs; the second such signal during the shutdown
+ applies the FORCE policy at once. Several signal numbers may be
+ installed; they count together. The signal watcher does not keep the
+ loop alive.
 
  Errors: `UV_EINVAL` (NULL host), libuv's error for a bad `signum`.
  */

@@ -294,6 +294,14 @@ unsafe extern "C" fn on_handle_closed(h: *mut uv::uv_handle_t) {
     if let Handles::Closing(n) = (*host).handles {
         if n <= 1 {
             (*host).handles = Handles::Closed;
+            // The shutdown reports once the shim's handles are closed: always
+            // from the loop, never inside kr_host_shutdown(). A kr_host_free()
+            // inside the callback is carried out after it returns.
+            if let Some((done, status, arg)) = (*host).sd.take_done() {
+                (*host).in_service += 1;
+                done(host, status, arg);
+                (*host).in_service -= 1;
+            }
             if (*host).free_requested {
                 free_now(host);
             }
@@ -423,7 +431,9 @@ pub unsafe extern "C" fn kr_host_new(loop_: *mut uv::uv_loop_t, out: *mut *mut H
 /// more (`uv_run(loop, UV_RUN_DEFAULT)` returns at once) before
 /// `uv_loop_close()`. May be called from a module's or the shutdown's done
 /// callback. Modules abandoned by a watchdog are never freed (their code
-/// may still run); they do not prevent freeing the host.
+/// may still run); they do not prevent freeing the host. Once this returns 0
+/// the pointer is the library's: do not use it again (a second call before
+/// the memory is released answers `UV_EALREADY`).
 #[no_mangle]
 pub unsafe extern "C" fn kr_host_free(host: *mut Host) -> c_int {
     guard(|| {
@@ -458,7 +468,7 @@ pub unsafe extern "C" fn kr_host_free(host: *mut Host) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn kr_host_set_log(host: *mut Host, log: kr_log_fn, arg: *mut c_void) -> c_int {
     guard(|| {
-        let h = host_ref(host)?;
+        let h = host_alive(host)?;
         h.log = log;
         h.log_arg = arg;
         Ok(())

@@ -38,7 +38,7 @@ pub enum Action {
 /// Backoff when deinit says "not yet" and nothing is outstanding: doubles
 /// from the first to the cap. Never a fixed short period.
 pub(crate) const BACKOFF_FIRST_MS: u64 = 2;
-pub const BACKOFF_MAX_MS: u64 = 1000;
+pub(crate) const BACKOFF_MAX_MS: u64 = 1000;
 
 #[derive(Debug)]
 pub struct Lifecycle {

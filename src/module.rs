@@ -43,7 +43,9 @@ pub struct kr_module_ops_t {
     pub init: kr_module_fn,
     /// "Wrap up as soon as you can": called by `kr_module_cleanup()`.
     pub cleanup: kr_module_fn,
-    /// Called once nothing of the module is live: 0, or `UV_EBUSY` for "not yet".
+    /// Called once nothing the ledger tracks for the module is live (handles,
+    /// requests, refs): 0, or `UV_EBUSY` for "not yet". Untracked handles
+    /// found by the reference scan defer only the `dlclose()` that follows.
     pub deinit: kr_module_fn,
 }
 
@@ -100,6 +102,8 @@ pub struct Module {
     image: Option<Image>,
     /// Untracked handles the last scan found referring to the image.
     pub(crate) untracked: Vec<Found>,
+    /// `untracked.len()`, readable from any thread.
+    untracked_n: std::sync::atomic::AtomicUsize,
     /// When to scan again while `untracked` defers the close.
     scan_at: Option<u64>,
     scan_backoff_ms: u64,
@@ -137,7 +141,12 @@ impl Module {
 
     /// Tracked live handles plus the untracked ones the last scan found.
     pub(crate) fn live_handles(&self) -> usize {
-        self.acct.live_handles() + self.untracked.len()
+        self.acct.live_handles() + self.untracked_n.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_untracked(&mut self, found: Vec<Found>) {
+        self.untracked_n.store(found.len(), std::sync::atomic::Ordering::Relaxed);
+        self.untracked = found;
     }
 }
 
@@ -242,6 +251,7 @@ unsafe fn new_module(host: *mut Host, name: &str, dl: *mut c_void, flags: c_uint
         cleanup_ms: 0,
         image: None,
         untracked: Vec::new(),
+        untracked_n: std::sync::atomic::AtomicUsize::new(0),
         scan_at: None,
         scan_backoff_ms: SCAN_BACKOFF_FIRST_MS,
         memfd: -1,
@@ -272,7 +282,7 @@ unsafe fn run_init(m: *mut Module) -> c_int {
         return 0;
     }
     set_last_error(format!("module {}: init failed", (*m).name()));
-    let closed = tracked::close_owned_handles(Arc::as_ptr(&(*m).acct));
+    let closed = tracked::close_owned_handles(Arc::as_ptr(&(*m).acct), (*host).loop_);
     (*host).log(
         L::KR_LOG_WARN,
         &format!(
@@ -366,13 +376,16 @@ pub unsafe extern "C" fn kr_module_open(
 /// Adopts a library the host `dlopen()`ed itself (a host that keeps its
 /// own loader) as module `name`: as `kr_module_open()` from the symbol
 /// lookup on, `<name>_init` included. The shim takes over the host's
-/// reference `dl_handle` whatever the result: it closes it at the end of
-/// the unload protocol (or at once when attaching fails), so the host must
-/// not `dlclose()` it. A library opened with `RTLD_NODELETE` goes through
-/// the whole protocol and simply stays mapped.
+/// reference `dl_handle`: it closes it at the end of the unload protocol,
+/// or at once when attaching fails, so the host must not `dlclose()` it.
+/// One exception: when `dl_handle` already belongs to a module
+/// (`UV_EEXIST`), it is left alone, because the shim cannot tell a second
+/// reference the host took from the module's own; a host that `dlopen()`ed
+/// the library again closes its extra reference itself. A library opened
+/// with `RTLD_NODELETE` goes through the whole protocol and stays mapped.
 ///
-/// Errors: as `kr_module_open()`; `UV_EEXIST` if `dl_handle` already
-/// belongs to a module.
+/// Errors: as `kr_module_open()`; `UV_EINVAL` for a NULL `dl_handle`;
+/// `UV_EEXIST` if `dl_handle` already belongs to a module.
 #[no_mangle]
 pub unsafe extern "C" fn kr_module_attach(
     host: *mut Host,
@@ -382,24 +395,30 @@ pub unsafe extern "C" fn kr_module_attach(
     out: *mut *mut Module,
 ) -> c_int {
     guard(|| {
-        let h = host_ref(host)?;
         need(dl_handle, "dl_handle")?;
-        let checked = (|| {
-            refuse_during_shutdown(h)?;
-            let name_s = c_str(name, "name")?;
-            need(out, "out")?;
-            check_new(h, name_s, flags)?;
+        // Err(Ok(rc)): refused, the shim closes the reference it was given;
+        // Err(Err(rc)): refused, the reference is left alone.
+        let checked = (|| -> Result<&str, Result<c_int, c_int>> {
+            let h = host_ref(host).map_err(Ok)?;
+            // First: a handle that is a module's already must never be closed.
             if let Some(other) = owner_of(h, dl_handle) {
-                return fail(uverr::EEXIST, format!("library already belongs to module '{}'", (*other).name()));
+                set_last_error(format!("library already belongs to module '{}'", (*other).name()));
+                return Err(Err(uverr::EEXIST));
             }
+            refuse_during_shutdown(h).map_err(Ok)?;
+            let name_s = c_str(name, "name").map_err(Ok)?;
+            need(out, "out").map_err(Ok)?;
+            check_new(h, name_s, flags).map_err(Ok)?;
             Ok(name_s)
         })();
         match checked {
             Ok(name_s) => adopt(host, dl_handle, -1, name_s, flags, out),
-            Err(rc) => {
-                if owner_of(h, dl_handle).is_none() {
-                    libc::dlclose(dl_handle);
-                }
+            // The handle is a module's already: the same pointer whether or
+            // not the host took a reference of its own, so it stays as it is
+            // (closing it could unmap a live module).
+            Err(Err(rc)) => Err(rc),
+            Err(Ok(rc)) => {
+                libc::dlclose(dl_handle);
                 Err(rc)
             }
         }
@@ -806,6 +825,7 @@ pub(crate) unsafe fn watchdog(m: *mut Module, now: u64) {
             KR_ON_TIMEOUT_FORCE => {
                 (*host).log(L::KR_LOG_WARN, &format!("module {} cleanup timed out after {elapsed} ms; abandoning it:\n{text}", (*m).name()));
                 abandon(m);
+                shutdown::module_gone(host);
                 host::update(host);
                 return;
             }
@@ -829,7 +849,18 @@ pub(crate) unsafe fn watchdog(m: *mut Module, now: u64) {
 pub(crate) unsafe fn abandon(m: *mut Module) {
     let host = (*m).host;
     let was_failed_init = (*m).life.state() == State::InitFailed;
-    let closed = tracked::close_owned_handles(Arc::as_ptr(&(*m).acct));
+    let closed = tracked::close_owned_handles(Arc::as_ptr(&(*m).acct), (*host).loop_);
+    // Untracked handles (found by the scan) would keep uv_run from returning.
+    // Closed without a callback: nothing of the module runs for them.
+    let mut untracked_closed = 0;
+    for f in scan_now(m) {
+        if !f.closing {
+            libuv_sys2::uv_close(f.addr as *mut libuv_sys2::uv_handle_t, None);
+            untracked_closed += 1;
+        }
+    }
+    let closed = closed + untracked_closed;
+    (*m).set_untracked(Vec::new());
     (*m).life.abandon();
     (*m).watch = None;
     host::forget_module(host, m);
@@ -906,7 +937,7 @@ unsafe fn untracked_defer(m: *mut Module) -> bool {
     }
     let found = scan::scan((*host).loop_, image);
     if found.is_empty() {
-        mr.untracked.clear();
+        mr.set_untracked(Vec::new());
         mr.scan_at = None;
         return false;
     }
@@ -928,7 +959,7 @@ unsafe fn untracked_defer(m: *mut Module) -> bool {
         mr.scan_backoff_ms = (d * 2).min(BACKOFF_MAX_MS);
         d
     };
-    mr.untracked = found;
+    mr.set_untracked(found);
     mr.scan_at = Some(now + delay);
     true
 }

@@ -112,10 +112,10 @@ unsafe fn module_text_at(out: &mut String, m: *mut Module, now: u64, abandoned: 
         mr.name(),
         module::state_name_of(m),
         if abandoned { " (abandoned, library kept mapped)" } else { "" },
-        plural(mr.acct.live_handles(), "handle"),
+        plural(mr.acct.live_handles() + untracked.len(), "handle"),
         plural(mr.acct.live_requests(), "request"),
         plural(mr.acct.refs(), "ref"),
-        if untracked.is_empty() { String::new() } else { format!(", {} untracked", untracked.len()) }
+        if untracked.is_empty() { String::new() } else { format!(" ({} of the handles untracked)", untracked.len()) }
     );
     for (kind, g) in live_by_kind(m, now) {
         let _ = writeln!(out, "  {}: {} (oldest {} ms)", kind.name(), g.count, g.oldest_ms);
@@ -224,7 +224,8 @@ unsafe fn module_json(m: *mut Module, now: u64) -> String {
             requests.push(item);
         }
     }
-    let untracked: Vec<String> = untracked_of(m)
+    let found = untracked_of(m);
+    let untracked: Vec<String> = found
         .iter()
         .map(|f| format!("{{\"type\":{},\"address\":\"{:#x}\",\"refers_by\":{},\"closing\":{}}}", json_str(&f.type_name), f.addr, json_str(f.why), f.closing))
         .collect();
@@ -232,7 +233,7 @@ unsafe fn module_json(m: *mut Module, now: u64) -> String {
         "{{\"name\":{},\"state\":{},\"live_handles\":{},\"live_requests\":{},\"refs\":{},\"handles\":[{}],\"requests\":[{}],\"untracked\":[{}]}}",
         json_str(mr.name()),
         json_str(module::state_name_of(m)),
-        mr.acct.live_handles(),
+        mr.acct.live_handles() + found.len(),
         mr.acct.live_requests(),
         mr.acct.refs(),
         handles.join(","),

@@ -118,8 +118,10 @@ pub(crate) struct Shutdown {
     timeout_at: Option<u64>,
     pub(crate) forced: bool,
     pumping: bool,
-    /// Signal handles installed, and how many signals arrived.
+    /// How many shutdown signals arrived.
     signals_seen: u32,
+    /// The done callback, due once the shim's handles have closed.
+    pending_done: Option<(unsafe extern "C" fn(*mut Host, c_int, *mut c_void), c_int, *mut c_void)>,
 }
 
 impl Default for Shutdown {
@@ -138,6 +140,7 @@ impl Default for Shutdown {
             forced: false,
             pumping: false,
             signals_seen: 0,
+            pending_done: None,
         }
     }
 }
@@ -145,6 +148,10 @@ impl Default for Shutdown {
 impl Shutdown {
     pub(crate) fn is_running(&self) -> bool {
         matches!(self.stage, Stage::Phases | Stage::Modules)
+    }
+
+    pub(crate) fn take_done(&mut self) -> Option<(unsafe extern "C" fn(*mut Host, c_int, *mut c_void), c_int, *mut c_void)> {
+        self.pending_done.take()
     }
 
     pub(crate) fn stage_name(&self) -> &'static str {
@@ -309,7 +316,7 @@ unsafe fn finish(host: *mut Host) {
     let sd = &mut (*host).sd;
     sd.stage = Stage::Done;
     let status = if sd.forced { uverr::ETIMEDOUT } else { 0 };
-    let (done, arg) = (sd.done, sd.done_arg);
+    let (done, arg) = (sd.done.take(), sd.done_arg);
     let elapsed = (*host).now().saturating_sub(sd.started_ms);
     let abandoned: Vec<String> = (*host).abandoned.iter().map(|&m| (*m).name().to_owned()).collect();
     if abandoned.is_empty() {
@@ -317,10 +324,8 @@ unsafe fn finish(host: *mut Host) {
     } else {
         (*host).log(L::KR_LOG_WARN, &format!("shutdown: complete in {elapsed} ms; abandoned modules: {}", abandoned.join(", ")));
     }
+    (*host).sd.pending_done = done.map(|d| (d, status, arg));
     host::close_handles(host);
-    if let Some(done) = done {
-        done(host, status, arg);
-    }
 }
 
 unsafe fn start(host: *mut Host, opts: kr_shutdown_opts_t, done: kr_shutdown_done_cb, arg: *mut c_void) {
@@ -446,15 +451,21 @@ pub(crate) unsafe fn force(host: *mut Host, why: &str) {
 unsafe extern "C" fn on_signal(s: *mut uv::uv_signal_t, signum: c_int) {
     let host = (*s).data as *mut Host;
     ffi::guard_callback(|| {
+        // A shutdown another thread asked for and not yet started comes
+        // first: its options and done callback must not be lost.
+        let inbox = std::mem::take(&mut (*host).waker.lock().inbox);
+        process_inbox(host, inbox);
         let sd = &mut (*host).sd;
         sd.signals_seen += 1;
         if sd.stage == Stage::Idle {
             (*host).log(L::KR_LOG_INFO, &format!("signal {signum}: graceful shutdown"));
             (*host).waker.lock().shutdown_requested = true;
             start(host, kr_shutdown_opts_t::default(), None, ptr::null_mut());
-        } else if sd.is_running() {
+        } else if sd.is_running() && sd.signals_seen >= 2 {
             (*host).log(L::KR_LOG_WARN, &format!("signal {signum} again: forcing shutdown"));
             force(host, "second signal");
+        } else if sd.is_running() {
+            (*host).log(L::KR_LOG_INFO, &format!("signal {signum}: shutdown already running; a second one forces it"));
         }
     });
 }
@@ -584,7 +595,7 @@ pub unsafe extern "C" fn kr_phase_add_blocker(
 /// The blocker's work is finished. May be called before its trigger (work
 /// that finished early is then never triggered). Thread-safe: from another
 /// thread the call is queued to the loop thread and returns 0 (a failure
-/// there is logged).
+/// there is logged), or `UV_ECANCELED` once the shutdown has finished.
 ///
 /// Errors: `UV_EINVAL` (NULL or not a blocker, or a child phase's),
 /// `UV_EALREADY` (already done, removed, or given up by the watchdog).
@@ -637,13 +648,16 @@ pub unsafe extern "C" fn kr_shutdown_opts_init(opts: *mut kr_shutdown_opts_t) ->
     })
 }
 
-/// Starts the graceful shutdown; returns at once. Phases run in creation
-/// order (the blockers of each concurrently); then every module is cleaned
-/// up through the unload protocol, a module only after every module that
-/// depends on it (`kr_module_depend()`) is gone, independent ones
-/// concurrently; then the shim closes its own handles and calls
-/// `done(host, status, arg)` (may be NULL). Once the host has closed its
-/// own handles, `uv_run` returns by itself: nothing calls `uv_stop`.
+/// Starts the graceful shutdown; returns at once (the first phase's
+/// triggers run inside this call). Phases run in creation order (the
+/// blockers of each concurrently); then every module is cleaned up through
+/// the unload protocol, a module only after every module that depends on it
+/// (`kr_module_depend()`) is gone, independent ones concurrently; then the
+/// shim closes its own handles and, once they are closed, calls
+/// `done(host, status, arg)` (may be NULL) from the loop, never from inside
+/// this call. `kr_host_free()` may be called from `done`. Once the host has
+/// closed its own handles, `uv_run` returns by itself: nothing calls
+/// `uv_stop`.
 ///
 /// `opts` NULL means the defaults (`kr_shutdown_opts_init()`). The watchdog
 /// logs the report at `warn_ms` and applies `on_timeout` at `timeout_ms`;
@@ -684,9 +698,12 @@ pub unsafe extern "C" fn kr_host_shutdown(
     })
 }
 
-/// Starts `kr_host_shutdown(host, NULL, NULL, NULL)` when `signum` (SIGTERM,
-/// SIGINT, ...) arrives, and applies the FORCE policy when it arrives again
-/// during the shutdown. The signal watcher does not keep the loop alive.
+/// Starts `kr_host_shutdown(host, NULL, NULL, NULL)` (default options, no
+/// done callback) when `signum` (SIGTERM, SIGINT, ...) arrives, unless a
+/// shutdown already runs; the second such signal during the shutdown
+/// applies the FORCE policy at once. Several signal numbers may be
+/// installed; they count together. The signal watcher does not keep the
+/// loop alive.
 ///
 /// Errors: `UV_EINVAL` (NULL host), libuv's error for a bad `signum`.
 #[no_mangle]

@@ -174,14 +174,16 @@ pub(crate) unsafe extern "C" fn on_close_done(h: *mut uv::uv_handle_t) {
     });
 }
 
-/// Closes every handle `owner` still has open and is not already closing,
-/// with the shim's own close callback (no module code runs for them).
+/// Closes every handle `owner` still has open on `loop_` and is not already
+/// closing, with the shim's own close callback (no module code runs for
+/// them). Handles on other loops (a module's own thread) are left to their
+/// thread: libuv handles are closed on their loop's thread only.
 /// Returns how many it closed.
-pub(crate) unsafe fn close_owned_handles(owner: *const Account) -> usize {
+pub(crate) unsafe fn close_owned_handles(owner: *const Account, loop_: *mut uv::uv_loop_t) -> usize {
     let mut n = 0;
     for (addr, e) in LEDGER.owned_by(owner) {
         let h = addr as *mut uv::uv_handle_t;
-        if e.kind.is_handle() && uv::uv_is_closing(h) == 0 {
+        if e.kind.is_handle() && (*h).loop_ == loop_ && uv::uv_is_closing(h) == 0 {
             LEDGER.set_cb(addr, 0);
             uv::uv_close(h, Some(on_close_done));
             n += 1;
