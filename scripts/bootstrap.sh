@@ -40,7 +40,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 		echo "bootstrap: note: cargo is in $cargo_bin, which is not on PATH" >&2
 	else
 		cat >&2 <<'MSG'
-bootstrap: cargo (Rust >= 1.80) is missing. Install Rust with rustup
+bootstrap: cargo (Rust >= 1.85) is missing. Install Rust with rustup
 (https://rustup.rs), e.g.:
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
   . "$HOME/.cargo/env"

@@ -34,7 +34,7 @@ pub type kr_log_fn = Option<unsafe extern "C" fn(arg: *mut c_void, level: c_int,
 enum Handles {
     Open,
     /// `uv_close` called on both; the count still to call back.
-    Closing(u8),
+    Closing(usize),
     Closed,
 }
 
@@ -43,7 +43,9 @@ pub struct Host {
     service: MaybeUninit<uv::uv_timer_t>,
     wake: MaybeUninit<uv::uv_async_t>,
     watchdog: MaybeUninit<uv::uv_timer_t>,
-    /// `kr_host_shutdown_on_signal()` handles; boxed so they never move.
+    /// `kr_host_shutdown_on_signal()` handles; boxed so they never move
+    /// (libuv keeps pointers to them) when the Vec grows.
+    #[allow(clippy::vec_box)]
     signals: Vec<Box<MaybeUninit<uv::uv_signal_t>>>,
     pub(crate) waker: Arc<HostWaker>,
     /// Every module not yet freed, in open order.
@@ -322,7 +324,7 @@ pub(crate) unsafe fn close_handles(host: *mut Host) {
     let mut all: Vec<*mut uv::uv_handle_t> =
         vec![h.service_handle() as *mut _, h.wake_handle() as *mut _, h.watchdog.as_mut_ptr() as *mut _];
     all.extend(h.signals.iter_mut().map(|s| s.as_mut_ptr() as *mut uv::uv_handle_t));
-    h.handles = Handles::Closing(all.len() as u8);
+    h.handles = Handles::Closing(all.len());
     for handle in all {
         uv::uv_close(handle, Some(on_handle_closed));
     }

@@ -107,7 +107,10 @@ pub(crate) struct Inbox {
 
 pub(crate) struct Shutdown {
     pub(crate) barriers: Barriers<BlockerFns>,
+    // Boxed: C holds pointers to them while the Vecs grow.
+    #[allow(clippy::vec_box)]
     phase_refs: Vec<Box<PhaseRef>>,
+    #[allow(clippy::vec_box)]
     blocker_refs: Vec<Box<BlockerRef>>,
     pub(crate) stage: Stage,
     opts: kr_shutdown_opts_t,
