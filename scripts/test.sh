@@ -23,6 +23,20 @@ step() {
 
 step cargo test --release -j "$jobs"
 if step cargo build --release -j "$jobs"; then
+	# One libuv per process: the default archive binds to the host's libuv
+	# and must not define any of its functions itself.
+	echo "== one libuv: libkr_uvshim.a defines no uv_* function"
+	archive=target/release/libkr_uvshim.a
+	symbols=$(nm "$archive" 2>/dev/null || true)
+	defined=$(grep -E ' [TD] uv_' <<<"$symbols" | head -3 || true)
+	if [ -z "$defined" ] && grep -qE ' U uv_timer_init$' <<<"$symbols"; then
+		echo "PASS one-libuv (uv_* referenced from the host's libuv, none defined)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL one-libuv: ${defined:-libuv not referenced at all}"
+		failed=$((failed + 1))
+		status=1
+	fi
 	for dir in c-tests c-tests/shutdown c-tests/asis; do
 		step make --no-print-directory -C "$dir" check
 		step make --no-print-directory -C "$dir" check-valgrind
