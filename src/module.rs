@@ -842,6 +842,10 @@ pub(crate) unsafe fn watchdog(m: *mut Module, now: u64) {
     (*m).watch = Some(w);
 }
 
+/// Modules abandoned by any host, kept reachable for the life of the process
+/// (they are never freed: requests in flight may still call into them).
+static ABANDONED: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
 /// The watchdog gives up on `m`: the shim closes the handles it left (with
 /// its own close callbacks), its library is never closed and its memory
 /// never freed (requests in flight may still call into it), and its done
@@ -865,6 +869,7 @@ pub(crate) unsafe fn abandon(m: *mut Module) {
     (*m).watch = None;
     host::forget_module(host, m);
     (*host).abandoned.push(m);
+    ABANDONED.lock().unwrap_or_else(|e| e.into_inner()).push(m as usize);
     for &other in &(*host).modules {
         (*other).depends_on.retain(|&x| x != m);
     }
