@@ -280,6 +280,13 @@ unsafe fn pump(host: *mut Host) {
     }
 }
 
+/// After a change to the barriers: act on what it caused, then re-arm the
+/// host's timers and loop reference.
+unsafe fn settle(host: *mut Host) {
+    pump(host);
+    host::update(host);
+}
+
 /// Cleans up every module that nothing still loaded depends on; when none is
 /// left, closes the shim's handles and reports.
 pub(crate) unsafe fn module_stage(host: *mut Host) {
@@ -344,8 +351,7 @@ unsafe fn start(host: *mut Host, opts: kr_shutdown_opts_t, done: kr_shutdown_don
     (*host).log(L::KR_LOG_INFO, &format!("shutdown: started ({} phases)", sd.barriers.top_phases().len()));
     sd.barriers.start(now).expect("not started before");
     host::update(host);
-    pump(host);
-    host::update(host);
+    settle(host);
 }
 
 /// Work other threads queued (see `HostWaker::signal`).
@@ -366,8 +372,7 @@ pub(crate) unsafe fn process_inbox(host: *mut Host, inbox: Inbox) {
 unsafe fn blocker_done_here(host: *mut Host, b: BlockerId) -> Result<(), c_int> {
     let now = (*host).now();
     (*host).sd.barriers.blocker_done(b, now).or_else(|rc| fail(rc, "blocker already done, removed or forced"))?;
-    pump(host);
-    host::update(host);
+    settle(host);
     Ok(())
 }
 
@@ -516,8 +521,7 @@ pub unsafe extern "C" fn kr_phase_new_child_at(
             .or_else(|rc| fail(rc, "the parent phase has finished"))?;
         sync_refs(host);
         *out = (*host).sd.phase_ptr(p);
-        pump(host);
-        host::update(host);
+        settle(host);
         Ok(())
     })
 }
@@ -564,8 +568,7 @@ pub unsafe extern "C" fn kr_phase_add_blocker_at(
         if !out.is_null() {
             *out = (*host).sd.blocker_ptr(b);
         }
-        pump(host);
-        host::update(host);
+        settle(host);
         Ok(())
     })
 }
@@ -634,8 +637,7 @@ pub unsafe extern "C" fn kr_phase_remove_blocker(phase: *mut PhaseRef, b: *mut B
         }
         let now = (*host).now();
         (*host).sd.barriers.remove_blocker(p.id, br.id, now).or_else(|rc| fail(rc, "blocker not removable"))?;
-        pump(host);
-        host::update(host);
+        settle(host);
         Ok(())
     })
 }
