@@ -12,6 +12,9 @@ for p in "${PKGS[@]}"; do
 	fi
 done
 
+# The C tests validate the JSON report with python3 (any install of it).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+
 if [ "${#missing[@]}" -gt 0 ]; then
 	if ! command -v apt-get >/dev/null 2>&1; then
 		echo "bootstrap: missing ${missing[*]} and no apt-get here: install them by hand" >&2
