@@ -45,6 +45,21 @@ pub fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     })
 }
 
+/// As [`guard`] for functions whose success is a non-negative count or
+/// descriptor (synchronous `uv_fs_*`, `kr_module_dump`): passed through.
+pub fn guard_int(body: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
+    let mut out = 0;
+    let rc = guard(|| {
+        out = body()?;
+        Ok(())
+    });
+    if rc < 0 {
+        rc
+    } else {
+        out
+    }
+}
+
 /// Runs Rust code called back from libuv; a panic there would unwind into C.
 pub fn guard_callback(body: impl FnOnce()) {
     if let Err(panic) = catch_unwind(AssertUnwindSafe(body)) {

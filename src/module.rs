@@ -712,10 +712,7 @@ pub unsafe extern "C" fn kr_module_cleanup_ex(
 ) -> c_int {
     guard(|| {
         module_ref(m)?;
-        let o = if opts.is_null() { kr_shutdown_opts_t::default() } else { *opts };
-        if !matches!(o.on_timeout, 0..=2) {
-            return fail(uverr::EINVAL, format!("unknown on_timeout policy {}", o.on_timeout));
-        }
+        let o = shutdown::opts_from(opts)?;
         cleanup(m, done, arg, Some(o))
     })
 }
@@ -830,8 +827,7 @@ pub(crate) unsafe fn watchdog(m: *mut Module, now: u64) {
                 return;
             }
             _ => {
-                let period = if w.opts.warn_ms > 0 { w.opts.warn_ms } else { w.opts.timeout_ms };
-                w.timeout_at = Some(now + period.max(1));
+                w.timeout_at = Some(now + w.opts.rewarn_ms());
                 (*host).log(L::KR_LOG_WARN, &format!("module {} cleanup timed out after {elapsed} ms; still waiting:\n{text}", (*m).name()));
             }
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use libuv_sys2 as uv;
 
 use crate::barrier::{BlockerState, PhaseId, PhaseState};
-use crate::ffi::{fail, guard, need};
+use crate::ffi::{fail, guard, guard_int, need};
 use crate::host::Host;
 use crate::kind::Kind;
 use crate::ledger::LEDGER;
@@ -328,13 +328,21 @@ pub unsafe extern "C" fn kr_free(p: *mut c_void) {
 /// Errors: `UV_EINVAL` (NULL or unloaded module, NULL stream), `UV_EIO`.
 #[no_mangle]
 pub unsafe extern "C" fn kr_module_dump(m: *const Module, stream: *mut libc::FILE) -> c_int {
-    guard_count(|| {
+    guard_int(|| {
         let mr = module::module_ref(m as *mut Module)?;
         need(stream, "stream")?;
         let now = (*mr.host).now() as u32;
         let mut entries = LEDGER.owned_by(Arc::as_ptr(&mr.acct));
         entries.sort_by_key(|(addr, e)| (e.kind, *addr));
         let mut lines = 0;
+        let mut put = |line: String| -> Result<(), c_int> {
+            let c = CString::new(line).unwrap_or_default();
+            if libc::fputs(c.as_ptr(), stream) < 0 {
+                return fail(uverr::EIO, "write failed");
+            }
+            lines += 1;
+            Ok(())
+        };
         for (addr, e) in entries {
             let flags = if e.kind.is_handle() {
                 let h = addr as *const uv::uv_handle_t;
@@ -346,35 +354,13 @@ pub unsafe extern "C" fn kr_module_dump(m: *const Module, stream: *mut libc::FIL
             } else {
                 "[req]".to_owned()
             };
-            let line = format!("{} {} {:#x} {} tracked {} ms\n", mr.name(), e.kind.name(), addr, flags, now.wrapping_sub(e.since_ms));
-            let c = CString::new(line).unwrap_or_default();
-            if libc::fputs(c.as_ptr(), stream) < 0 {
-                return fail(uverr::EIO, "write failed");
-            }
-            lines += 1;
+            put(format!("{} {} {:#x} {} tracked {} ms\n", mr.name(), e.kind.name(), addr, flags, now.wrapping_sub(e.since_ms)))?;
         }
         for f in untracked_of(m as *mut Module) {
             let flags = format!("[{}{}]", if f.active { "A" } else { "-" }, if f.closing { "C" } else { "-" });
-            let line = format!("{} {} {:#x} {} untracked ({})\n", mr.name(), f.type_name, f.addr, flags, f.why);
-            let c = CString::new(line).unwrap_or_default();
-            if libc::fputs(c.as_ptr(), stream) < 0 {
-                return fail(uverr::EIO, "write failed");
-            }
-            lines += 1;
+            put(format!("{} {} {:#x} {} untracked ({})\n", mr.name(), f.type_name, f.addr, flags, f.why))?;
         }
         Ok(lines)
     })
 }
 
-fn guard_count(body: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
-    let mut n = 0;
-    let rc = guard(|| {
-        n = body()?;
-        Ok(())
-    });
-    if rc < 0 {
-        rc
-    } else {
-        n
-    }
-}

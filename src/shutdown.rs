@@ -44,6 +44,14 @@ pub struct kr_shutdown_opts_t {
     pub on_timeout: kr_on_timeout_t,
 }
 
+impl kr_shutdown_opts_t {
+    /// How often WAIT warns again after the timeout passed.
+    pub(crate) fn rewarn_ms(&self) -> u64 {
+        let period = if self.warn_ms > 0 { self.warn_ms } else { self.timeout_ms };
+        period.max(1)
+    }
+}
+
 impl Default for kr_shutdown_opts_t {
     fn default() -> Self {
         kr_shutdown_opts_t { warn_ms: 5_000, timeout_ms: 30_000, on_timeout: KR_ON_TIMEOUT_FORCE }
@@ -174,7 +182,7 @@ fn check_opts(o: &kr_shutdown_opts_t) -> Result<(), c_int> {
     Ok(())
 }
 
-unsafe fn opts_from(opts: *const kr_shutdown_opts_t) -> Result<kr_shutdown_opts_t, c_int> {
+pub(crate) unsafe fn opts_from(opts: *const kr_shutdown_opts_t) -> Result<kr_shutdown_opts_t, c_int> {
     let o = if opts.is_null() { kr_shutdown_opts_t::default() } else { *opts };
     check_opts(&o)?;
     Ok(o)
@@ -419,8 +427,7 @@ unsafe fn on_timeout(host: *mut Host, policy: kr_on_timeout_t, elapsed: u64) {
         KR_ON_TIMEOUT_FORCE => force(host, &format!("timed out after {elapsed} ms")),
         _ => {
             let sd = &mut (*host).sd;
-            let period = if sd.opts.warn_ms > 0 { sd.opts.warn_ms } else { sd.opts.timeout_ms };
-            sd.timeout_at = Some((*host).now() + period.max(1));
+            sd.timeout_at = Some((*host).now() + sd.opts.rewarn_ms());
             let text = report::render(host, report::Format::Text);
             (*host).log(L::KR_LOG_WARN, &format!("shutdown timed out after {elapsed} ms; still waiting:\n{text}"));
         }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use libuv_sys2 as uv;
 
-use crate::ffi::{fail, guard, need};
+use crate::ffi::{fail, guard, guard_int, need};
 use crate::kind::Kind;
 use crate::ledger::{Account, LEDGER};
 use crate::module::{self, Module};
@@ -31,21 +31,6 @@ fn code(rc: c_int) -> Result<(), c_int> {
         Err(rc)
     } else {
         Ok(())
-    }
-}
-
-/// As `guard`, passing a non-negative result through (synchronous `uv_fs_*`
-/// return a file descriptor or a byte count).
-fn guard_rc(body: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
-    let mut out = 0;
-    let rc = guard(|| {
-        out = body()?;
-        Ok(())
-    });
-    if rc < 0 {
-        rc
-    } else {
-        out
     }
 }
 
@@ -522,7 +507,7 @@ pub unsafe extern "C" fn kr_uv_spawn(m: *mut Module, loop_: *mut uv::uv_loop_t, 
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_close(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -538,7 +523,7 @@ pub unsafe extern "C" fn kr_uv_fs_close(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_open(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, flags: c_int, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -555,7 +540,7 @@ pub unsafe extern "C" fn kr_uv_fs_open(m: *mut Module, loop_: *mut uv::uv_loop_t
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_read(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, bufs: *const uv::uv_buf_t, nbufs: c_uint, offset: i64, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -572,7 +557,7 @@ pub unsafe extern "C" fn kr_uv_fs_read(m: *mut Module, loop_: *mut uv::uv_loop_t
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_unlink(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -589,7 +574,7 @@ pub unsafe extern "C" fn kr_uv_fs_unlink(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_write(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, bufs: *const uv::uv_buf_t, nbufs: c_uint, offset: i64, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -606,7 +591,7 @@ pub unsafe extern "C" fn kr_uv_fs_write(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_copyfile(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, flags: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -624,7 +609,7 @@ pub unsafe extern "C" fn kr_uv_fs_copyfile(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_mkdir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -641,7 +626,7 @@ pub unsafe extern "C" fn kr_uv_fs_mkdir(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_mkdtemp(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, tpl: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -658,7 +643,7 @@ pub unsafe extern "C" fn kr_uv_fs_mkdtemp(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_mkstemp(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, tpl: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -675,7 +660,7 @@ pub unsafe extern "C" fn kr_uv_fs_mkstemp(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_rmdir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -692,7 +677,7 @@ pub unsafe extern "C" fn kr_uv_fs_rmdir(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_scandir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, flags: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -709,7 +694,7 @@ pub unsafe extern "C" fn kr_uv_fs_scandir(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_opendir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -726,7 +711,7 @@ pub unsafe extern "C" fn kr_uv_fs_opendir(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_readdir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, dir: *mut uv::uv_dir_t, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -743,7 +728,7 @@ pub unsafe extern "C" fn kr_uv_fs_readdir(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_closedir(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, dir: *mut uv::uv_dir_t, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -760,7 +745,7 @@ pub unsafe extern "C" fn kr_uv_fs_closedir(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_stat(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -777,7 +762,7 @@ pub unsafe extern "C" fn kr_uv_fs_stat(m: *mut Module, loop_: *mut uv::uv_loop_t
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fstat(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -793,7 +778,7 @@ pub unsafe extern "C" fn kr_uv_fs_fstat(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_rename(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -811,7 +796,7 @@ pub unsafe extern "C" fn kr_uv_fs_rename(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fsync(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -827,7 +812,7 @@ pub unsafe extern "C" fn kr_uv_fs_fsync(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fdatasync(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -843,7 +828,7 @@ pub unsafe extern "C" fn kr_uv_fs_fdatasync(m: *mut Module, loop_: *mut uv::uv_l
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_ftruncate(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, offset: i64, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -859,7 +844,7 @@ pub unsafe extern "C" fn kr_uv_fs_ftruncate(m: *mut Module, loop_: *mut uv::uv_l
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_sendfile(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, out_fd: uv::uv_file, in_fd: uv::uv_file, in_offset: i64, length: uv::size_t, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -875,7 +860,7 @@ pub unsafe extern "C" fn kr_uv_fs_sendfile(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_access(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -892,7 +877,7 @@ pub unsafe extern "C" fn kr_uv_fs_access(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_chmod(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -909,7 +894,7 @@ pub unsafe extern "C" fn kr_uv_fs_chmod(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_utime(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, atime: f64, mtime: f64, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -926,7 +911,7 @@ pub unsafe extern "C" fn kr_uv_fs_utime(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_futime(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, atime: f64, mtime: f64, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -942,7 +927,7 @@ pub unsafe extern "C" fn kr_uv_fs_futime(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_lutime(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, atime: f64, mtime: f64, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -959,7 +944,7 @@ pub unsafe extern "C" fn kr_uv_fs_lutime(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_lstat(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -976,7 +961,7 @@ pub unsafe extern "C" fn kr_uv_fs_lstat(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_link(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -994,7 +979,7 @@ pub unsafe extern "C" fn kr_uv_fs_link(m: *mut Module, loop_: *mut uv::uv_loop_t
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_symlink(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, new_path: *const c_char, flags: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1012,7 +997,7 @@ pub unsafe extern "C" fn kr_uv_fs_symlink(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_readlink(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1029,7 +1014,7 @@ pub unsafe extern "C" fn kr_uv_fs_readlink(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_realpath(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1046,7 +1031,7 @@ pub unsafe extern "C" fn kr_uv_fs_realpath(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fchmod(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, mode: c_int, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1062,7 +1047,7 @@ pub unsafe extern "C" fn kr_uv_fs_fchmod(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_chown(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, uid: uv::uv_uid_t, gid: uv::uv_gid_t, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1079,7 +1064,7 @@ pub unsafe extern "C" fn kr_uv_fs_chown(m: *mut Module, loop_: *mut uv::uv_loop_
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_fchown(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, file: uv::uv_file, uid: uv::uv_uid_t, gid: uv::uv_gid_t, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1095,7 +1080,7 @@ pub unsafe extern "C" fn kr_uv_fs_fchown(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_lchown(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, uid: uv::uv_uid_t, gid: uv::uv_gid_t, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1112,7 +1097,7 @@ pub unsafe extern "C" fn kr_uv_fs_lchown(m: *mut Module, loop_: *mut uv::uv_loop
 /// NULL), and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_fs_statfs(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_fs_t, path: *const c_char, cb: uv::uv_fs_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         if cb.is_some() {
             need(loop_, "loop")?;
@@ -1128,7 +1113,7 @@ pub unsafe extern "C" fn kr_uv_fs_statfs(m: *mut Module, loop_: *mut uv::uv_loop
 /// is allowed and the completion is still seen.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_write(m: *mut Module, req: *mut uv::uv_write_t, handle: *mut uv::uv_stream_t, bufs: *const uv::uv_buf_t, nbufs: c_uint, cb: uv::uv_write_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
@@ -1142,7 +1127,7 @@ pub unsafe extern "C" fn kr_uv_write(m: *mut Module, req: *mut uv::uv_write_t, h
 /// is allowed and the completion is still seen.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_write2(m: *mut Module, req: *mut uv::uv_write_t, handle: *mut uv::uv_stream_t, bufs: *const uv::uv_buf_t, nbufs: c_uint, send_handle: *mut uv::uv_stream_t, cb: uv::uv_write_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
@@ -1156,7 +1141,7 @@ pub unsafe extern "C" fn kr_uv_write2(m: *mut Module, req: *mut uv::uv_write_t, 
 /// is allowed and the completion is still seen.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_shutdown(m: *mut Module, req: *mut uv::uv_shutdown_t, handle: *mut uv::uv_stream_t, cb: uv::uv_shutdown_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
@@ -1169,7 +1154,7 @@ pub unsafe extern "C" fn kr_uv_shutdown(m: *mut Module, req: *mut uv::uv_shutdow
 /// is allowed and the completion is still seen.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_tcp_connect(m: *mut Module, req: *mut uv::uv_connect_t, handle: *mut uv::uv_tcp_t, addr: *const uv::sockaddr, cb: uv::uv_connect_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
@@ -1183,7 +1168,7 @@ pub unsafe extern "C" fn kr_uv_tcp_connect(m: *mut Module, req: *mut uv::uv_conn
 /// is allowed and the completion is still seen.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_udp_send(m: *mut Module, req: *mut uv::uv_udp_send_t, handle: *mut uv::uv_udp_t, bufs: *const uv::uv_buf_t, nbufs: c_uint, addr: *const uv::sockaddr, send_cb: uv::uv_udp_send_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
@@ -1198,7 +1183,7 @@ pub unsafe extern "C" fn kr_uv_udp_send(m: *mut Module, req: *mut uv::uv_udp_sen
 /// is allowed and the completion is still seen.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_queue_work(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_work_t, work_cb: uv::uv_work_cb, after_work_cb: uv::uv_after_work_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(loop_, "loop")?;
         need(req, "req")?;
@@ -1214,7 +1199,7 @@ pub unsafe extern "C" fn kr_uv_queue_work(m: *mut Module, loop_: *mut uv::uv_loo
 /// NULL it runs synchronously, as in libuv, and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_getaddrinfo(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_getaddrinfo_t, getaddrinfo_cb: uv::uv_getaddrinfo_cb, node: *const c_char, service: *const c_char, hints: *const uv::addrinfo) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(loop_, "loop")?;
         need(req, "req")?;
@@ -1227,7 +1212,7 @@ pub unsafe extern "C" fn kr_uv_getaddrinfo(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL it runs synchronously, as in libuv, and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_getnameinfo(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_getnameinfo_t, getnameinfo_cb: uv::uv_getnameinfo_cb, addr: *const uv::sockaddr, flags: c_int) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(loop_, "loop")?;
         need(req, "req")?;
@@ -1241,7 +1226,7 @@ pub unsafe extern "C" fn kr_uv_getnameinfo(m: *mut Module, loop_: *mut uv::uv_lo
 /// NULL it runs synchronously, as in libuv, and is not tracked.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_random(m: *mut Module, loop_: *mut uv::uv_loop_t, req: *mut uv::uv_random_t, buf: *mut c_void, buflen: uv::size_t, flags: c_uint, cb: uv::uv_random_cb) -> c_int {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(loop_, "loop")?;
         need(req, "req")?;
@@ -1258,7 +1243,7 @@ pub unsafe extern "C" fn kr_uv_random(m: *mut Module, loop_: *mut uv::uv_loop_t,
 /// nothing is started and `kr_last_error()` says why.
 #[no_mangle]
 pub unsafe extern "C" fn kr_uv_pipe_connect(m: *mut Module, req: *mut uv::uv_connect_t, handle: *mut uv::uv_pipe_t, name: *const c_char, cb: uv::uv_connect_cb) {
-    guard_rc(|| {
+    guard_int(|| {
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
