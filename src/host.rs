@@ -337,7 +337,7 @@ unsafe fn free_now(host: *mut Host) {
     (*host).waker.lock().host = ptr::null_mut();
     drop(Box::from_raw(host));
     if HOSTS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-        crate::ledger::LEDGER.release_memory_if_empty();
+        crate::ledger::release_memory_if_empty();
     }
 }
 

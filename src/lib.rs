@@ -12,6 +12,7 @@ pub mod host;
 mod barrier;
 mod kind;
 mod ledger;
+mod table;
 mod lifecycle;
 mod scan;
 pub mod module;

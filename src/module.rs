@@ -237,7 +237,7 @@ unsafe fn new_module(host: *mut Host, name: &str, dl: *mut c_void, flags: c_uint
     let m = Box::into_raw(Box::new(Module {
         magic: MAGIC,
         host,
-        acct: Arc::new(Account::new(waker)),
+        acct: Account::new(waker),
         name: CString::new(name).expect("checked identifier"),
         life: Lifecycle::new(),
         dl,

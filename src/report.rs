@@ -13,7 +13,7 @@ use crate::barrier::{BlockerState, PhaseId, PhaseState};
 use crate::ffi::{fail, guard, guard_int, need};
 use crate::host::Host;
 use crate::kind::Kind;
-use crate::ledger::LEDGER;
+use crate::ledger::{self, Entry};
 use crate::module::{self, Module};
 use crate::scan::Found;
 use crate::shutdown::BlockerFns;
@@ -77,10 +77,32 @@ struct Group {
     oldest_ms: u64,
 }
 
+/// What the ledger of the host loop holds for `m`. A module running a loop
+/// of its own on another thread has that loop's objects counted but not
+/// listed: only that thread may read its loop's ledger.
+unsafe fn on_host_loop(m: *const Module) -> Vec<(usize, Entry)> {
+    let loop_ = (*(*m).host).loop_;
+    (*ledger::of_loop(loop_ as usize)).owned_by(Arc::as_ptr(&(*m).acct))
+}
+
+/// Live handles and requests of `m` on loops other than the host's.
+unsafe fn on_other_loops(m: *const Module, groups: &BTreeMap<Kind, Group>) -> (usize, usize) {
+    let (mut h, mut r) = (0, 0);
+    for (k, g) in groups {
+        if k.is_handle() {
+            h += g.count;
+        } else {
+            r += g.count;
+        }
+    }
+    let a = &(*m).acct;
+    (a.live_handles().saturating_sub(h), a.live_requests().saturating_sub(r))
+}
+
 unsafe fn live_by_kind(m: *const Module, now: u64) -> BTreeMap<Kind, Group> {
     let mut groups: BTreeMap<Kind, Group> = BTreeMap::new();
     let now32 = now as u32;
-    for (_, e) in LEDGER.owned_by(Arc::as_ptr(&(*m).acct)) {
+    for (_, e) in on_host_loop(m) {
         let age = u64::from(now32.wrapping_sub(e.since_ms));
         let g = groups.entry(e.kind).or_insert(Group { count: 0, oldest_ms: 0 });
         g.count += 1;
@@ -117,8 +139,13 @@ unsafe fn module_text_at(out: &mut String, m: *mut Module, now: u64, abandoned: 
         plural(mr.acct.refs(), "ref"),
         if untracked.is_empty() { String::new() } else { format!(" ({} of the handles untracked)", untracked.len()) }
     );
-    for (kind, g) in live_by_kind(m, now) {
+    let groups = live_by_kind(m, now);
+    for (kind, g) in &groups {
         let _ = writeln!(out, "  {}: {} (oldest {} ms)", kind.name(), g.count, g.oldest_ms);
+    }
+    let (h, r) = on_other_loops(m, &groups);
+    if h + r > 0 {
+        let _ = writeln!(out, "  on loops of other threads: {}, {}", plural(h, "handle"), plural(r, "request"));
     }
     for f in untracked {
         let _ = writeln!(out, "  untracked {} {:#x} ({}{})", f.type_name, f.addr, f.why, if f.closing { ", closing" } else { "" });
@@ -216,7 +243,9 @@ unsafe fn module_json(m: *mut Module, now: u64) -> String {
     let mr = &*m;
     let mut handles = Vec::new();
     let mut requests = Vec::new();
-    for (kind, g) in live_by_kind(m, now) {
+    let groups = live_by_kind(m, now);
+    let (other_h, other_r) = on_other_loops(m, &groups);
+    for (kind, g) in groups {
         let item = format!("{{\"type\":{},\"count\":{},\"oldest_ms\":{}}}", json_str(kind.name()), g.count, g.oldest_ms);
         if kind.is_handle() {
             handles.push(item);
@@ -230,7 +259,7 @@ unsafe fn module_json(m: *mut Module, now: u64) -> String {
         .map(|f| format!("{{\"type\":{},\"address\":\"{:#x}\",\"refers_by\":{},\"closing\":{}}}", json_str(&f.type_name), f.addr, json_str(f.why), f.closing))
         .collect();
     format!(
-        "{{\"name\":{},\"state\":{},\"live_handles\":{},\"live_requests\":{},\"refs\":{},\"handles\":[{}],\"requests\":[{}],\"untracked\":[{}]}}",
+        "{{\"name\":{},\"state\":{},\"live_handles\":{},\"live_requests\":{},\"refs\":{},\"handles\":[{}],\"requests\":[{}],\"untracked\":[{}],\"on_other_loops\":{{\"handles\":{},\"requests\":{}}}}}",
         json_str(mr.name()),
         json_str(module::state_name_of(m)),
         mr.acct.live_handles() + found.len(),
@@ -238,7 +267,9 @@ unsafe fn module_json(m: *mut Module, now: u64) -> String {
         mr.acct.refs(),
         handles.join(","),
         requests.join(","),
-        untracked.join(",")
+        untracked.join(","),
+        other_h,
+        other_r
     )
 }
 
@@ -332,7 +363,7 @@ pub unsafe extern "C" fn kr_module_dump(m: *const Module, stream: *mut libc::FIL
         let mr = module::module_ref(m as *mut Module)?;
         need(stream, "stream")?;
         let now = (*mr.host).now() as u32;
-        let mut entries = LEDGER.owned_by(Arc::as_ptr(&mr.acct));
+        let mut entries = on_host_loop(m);
         entries.sort_by_key(|(addr, e)| (e.kind, *addr));
         let mut lines = 0;
         let mut put = |line: String| -> Result<(), c_int> {

@@ -7,7 +7,7 @@ use std::ffi::{c_int, c_void};
 
 use libuv_sys2 as uv;
 
-use crate::ledger::LEDGER;
+use crate::ledger;
 
 /// The address ranges (PT_LOAD segments) of one loaded object.
 #[derive(Clone, Debug, Default)]
@@ -117,10 +117,10 @@ pub(crate) unsafe fn scan(loop_: *mut uv::uv_loop_t, image: &Image) -> Vec<Found
     }
     unsafe extern "C" fn visit(h: *mut uv::uv_handle_t, arg: *mut c_void) {
         let w = &mut *(arg as *mut Walk);
-        // The range test is cheap; the ledger lookup (a lock and a hash) is
-        // paid only for handles that do refer to the image.
+        // The range test comes first: most handles do not refer to the image.
         let Some(why) = reference(h, w.image) else { return };
-        if LEDGER.get(h as usize).is_none() {
+        // SAFETY: scans run on the loop's thread.
+        if !(*ledger::of_loop((*h).loop_ as usize)).is_tracked_handle(h as usize) {
             let name = uv::uv_handle_type_name(uv::uv_handle_get_type(h));
             let type_name = if name.is_null() { "unknown".into() } else { std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned() };
             w.found.push(Found { addr: h as usize, type_name, why, active: uv::uv_is_active(h) != 0, closing: uv::uv_is_closing(h) != 0 });

@@ -10,20 +10,49 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::mem;
+use std::ptr;
 use std::sync::Arc;
 
 use libuv_sys2 as uv;
 
 use crate::ffi::{fail, guard, guard_int, need};
 use crate::kind::Kind;
-use crate::ledger::{Account, LEDGER};
+use crate::ledger::{self, Account, LoopLedger};
 use crate::module::{self, Module};
 use crate::uverr;
 
 /// The account of a module that may own new work.
-unsafe fn owner(m: *mut Module) -> Result<*const Account, c_int> {
+unsafe fn owner<'a>(m: *mut Module) -> Result<&'a Account, c_int> {
     let m = module::module_ref(m)?;
-    Ok(Arc::as_ptr(&m.acct))
+    Ok(&*Arc::as_ptr(&m.acct))
+}
+
+/// The ledger of `loop_`. The caller is on that loop's thread (libuv's rule
+/// for every call that reaches here) and drops the reference before libuv
+/// or user code runs.
+unsafe fn ledger_of<'a>(loop_: *mut uv::uv_loop_t) -> &'a mut LoopLedger {
+    &mut *ledger::of_loop(loop_ as usize)
+}
+
+unsafe fn handle_loop(h: *const uv::uv_handle_t) -> *mut uv::uv_loop_t {
+    (*h).loop_
+}
+
+/// The loop a request runs on, from the fields libuv documents as public.
+unsafe fn req_loop(req: *mut c_void) -> *mut uv::uv_loop_t {
+    let h = |s: *mut uv::uv_stream_t| handle_loop(s as *const uv::uv_handle_t);
+    match (*(req as *mut uv::uv_req_t)).type_ {
+        uv::uv_req_type_UV_WRITE => h((*(req as *mut uv::uv_write_t)).handle),
+        uv::uv_req_type_UV_CONNECT => h((*(req as *mut uv::uv_connect_t)).handle),
+        uv::uv_req_type_UV_SHUTDOWN => h((*(req as *mut uv::uv_shutdown_t)).handle),
+        uv::uv_req_type_UV_UDP_SEND => handle_loop((*(req as *mut uv::uv_udp_send_t)).handle as *const uv::uv_handle_t),
+        uv::uv_req_type_UV_FS => (*(req as *mut uv::uv_fs_t)).loop_,
+        uv::uv_req_type_UV_WORK => (*(req as *mut uv::uv_work_t)).loop_,
+        uv::uv_req_type_UV_GETADDRINFO => (*(req as *mut uv::uv_getaddrinfo_t)).loop_,
+        uv::uv_req_type_UV_GETNAMEINFO => (*(req as *mut uv::uv_getnameinfo_t)).loop_,
+        uv::uv_req_type_UV_RANDOM => (*(req as *mut uv::uv_random_t)).loop_,
+        _ => ptr::null_mut(),
+    }
 }
 
 fn code(rc: c_int) -> Result<(), c_int> {
@@ -42,15 +71,16 @@ unsafe fn stream_loop<T>(handle: *mut T) -> *mut uv::uv_loop_t {
     (*(handle as *mut uv::uv_handle_t)).loop_
 }
 
-unsafe fn enter_handle(owner: *const Account, loop_: *mut uv::uv_loop_t, h: *mut uv::uv_handle_t, kind: Kind) {
-    LEDGER.enter(h as usize, owner, kind, 0, stamp(loop_));
+unsafe fn enter_handle(owner: &Account, loop_: *mut uv::uv_loop_t, h: *mut uv::uv_handle_t, kind: Kind) {
+    let since = stamp(loop_);
+    ledger_of(loop_).enter_handle(h as usize, owner, kind, since);
 }
 
 /// Starts a request whose callback may be NULL for a synchronous call
 /// (`uv_fs_*`, getaddrinfo, getnameinfo, random): only the asynchronous form
 /// is tracked.
 unsafe fn start_request<F: Copy>(
-    owner: *const Account,
+    owner: &Account,
     loop_: *mut uv::uv_loop_t,
     req: usize,
     kind: Kind,
@@ -67,7 +97,7 @@ unsafe fn start_request<F: Copy>(
 /// Starts a request that always completes later, even with a NULL callback.
 /// A synchronous failure never calls back: the entry is dropped again.
 unsafe fn start_completion<F: Copy>(
-    owner: *const Account,
+    owner: &Account,
     loop_: *mut uv::uv_loop_t,
     req: usize,
     kind: Kind,
@@ -76,10 +106,11 @@ unsafe fn start_completion<F: Copy>(
     start: impl FnOnce(Option<F>) -> c_int,
 ) -> Result<c_int, c_int> {
     let user_cb = cb.map_or(0, |f| fn_addr(f));
-    LEDGER.enter(req, owner, kind, user_cb, stamp(loop_));
+    let since = stamp(loop_);
+    ledger_of(loop_).enter_request(req, owner, kind, user_cb, since);
     let rc = start(Some(trampoline));
     if rc < 0 {
-        LEDGER.forget(req);
+        ledger_of(loop_).forget_request(req);
         return Err(rc);
     }
     Ok(rc)
@@ -96,9 +127,17 @@ fn fn_addr<F: Copy>(f: F) -> usize {
 /// the memory for a new request at once), and drops the count only after it
 /// has returned.
 unsafe fn complete(addr: usize, call: impl FnOnce(usize)) {
-    let Some(e) = LEDGER.take(addr) else {
+    let loop_ = req_loop(addr as *mut c_void);
+    if loop_.is_null() {
+        return;
+    }
+    let Some(e) = ledger_of(loop_).take_request(addr) else {
         return;
     };
+    finish(e, call);
+}
+
+unsafe fn finish(e: ledger::Entry, call: impl FnOnce(usize)) {
     if e.cb != 0 {
         call(e.cb);
     }
@@ -153,7 +192,10 @@ unsafe extern "C" fn on_random_done(req: *mut uv::uv_random_t, status: c_int, bu
 
 /// The close callback the shim installs on tracked handles.
 pub(crate) unsafe extern "C" fn on_close_done(h: *mut uv::uv_handle_t) {
-    complete(h as usize, |cb| {
+    let Some(e) = ledger_of(handle_loop(h)).take_handle(h as usize) else {
+        return;
+    };
+    finish(e, |cb| {
         let f: unsafe extern "C" fn(*mut uv::uv_handle_t) = mem::transmute(cb);
         f(h)
     });
@@ -166,10 +208,10 @@ pub(crate) unsafe extern "C" fn on_close_done(h: *mut uv::uv_handle_t) {
 /// Returns how many it closed.
 pub(crate) unsafe fn close_owned_handles(owner: *const Account, loop_: *mut uv::uv_loop_t) -> usize {
     let mut n = 0;
-    for (addr, e) in LEDGER.owned_by(owner) {
+    for (addr, e) in ledger_of(loop_).owned_by(owner) {
         let h = addr as *mut uv::uv_handle_t;
-        if e.kind.is_handle() && (*h).loop_ == loop_ && uv::uv_is_closing(h) == 0 {
-            LEDGER.set_cb(addr, 0);
+        if e.kind.is_handle() && uv::uv_is_closing(h) == 0 {
+            ledger_of(loop_).set_close_cb(addr, 0);
             uv::uv_close(h, Some(on_close_done));
             n += 1;
         }
@@ -191,7 +233,7 @@ pub unsafe extern "C" fn kr_uv_close(handle: *mut uv::uv_handle_t, cb: uv::uv_cl
         // Entries start with no close callback: with a NULL one there is
         // nothing to record, and the trampoline finds an untracked handle's
         // missing entry harmlessly. This saves a lookup on a common path.
-        if cb.is_none() || LEDGER.set_cb(handle as usize, cb.map_or(0, fn_addr)) {
+        if cb.is_none() || ledger_of(handle_loop(handle)).set_close_cb(handle as usize, cb.map_or(0, fn_addr)) {
             uv::uv_close(handle, Some(on_close_done));
         } else {
             uv::uv_close(handle, cb);
@@ -215,10 +257,11 @@ pub unsafe extern "C" fn kr_uv_tcp_close_reset(handle: *mut uv::uv_tcp_t, cb: uv
             return fail(uverr::EALREADY, "kr_uv_tcp_close_reset: handle is already closing");
         }
         let addr = handle as usize;
-        let rc = if LEDGER.set_cb(addr, cb.map_or(0, fn_addr)) {
+        let loop_ = handle_loop(h);
+        let rc = if ledger_of(loop_).set_close_cb(addr, cb.map_or(0, fn_addr)) {
             let rc = uv::uv_tcp_close_reset(handle, Some(on_close_done));
             if rc != 0 {
-                LEDGER.set_cb(addr, 0);
+                ledger_of(loop_).set_close_cb(addr, 0);
             }
             rc
         } else {

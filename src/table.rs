@@ -1,0 +1,254 @@
+//! An address-keyed hash table for the ledger: open addressing, linear
+//! probing, backward-shift deletion, no tombstones, no lock.
+//!
+//! Plain Rust, no libuv: unit tests and Miri exercise it directly.
+//!
+//! Why not `HashMap`: the ledger does an insert, a lookup and a remove per
+//! handle lifecycle, so each operation must cost a few instructions and, for
+//! handles allocated side by side, touch memory side by side. The home slot
+//! of an address is its offset within its 64 KiB window (`addr >> 4`), plus
+//! a pseudo-random offset per window (Fibonacci hashing of `addr >> 16`):
+//! neighbouring objects land in neighbouring slots (the hardware prefetcher
+//! follows a walk over an array of handles), while windows are spread over
+//! the table, so that objects aligned on large powers of two do not pile up.
+//! Objects are at least 64 bytes apart (the smallest libuv request), so two
+//! live objects never share a home slot inside one window.
+
+/// Slot capacity is a power of two; the table grows past 3/4 full and
+/// shrinks below 1/8, so the load stays within [3/8, 3/4] once grown.
+const MIN_CAP: usize = 16;
+
+#[derive(Clone, Copy)]
+struct Slot<V> {
+    /// 0 marks an empty slot (no object lives at address 0).
+    key: usize,
+    val: V,
+}
+
+pub(crate) struct Table<V: Copy + Default> {
+    slots: Vec<Slot<V>>,
+    len: usize,
+}
+
+impl<V: Copy + Default> Default for Table<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[inline]
+fn home(key: usize, mask: usize) -> usize {
+    let window = ((key >> 16) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    (key >> 4).wrapping_add(window as usize) & mask
+}
+
+impl<V: Copy + Default> Table<V> {
+    pub const fn new() -> Self {
+        Table { slots: Vec::new(), len: 0 }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes held by the table (for the memory benchmark's reasoning).
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// The slot holding `key`, or the empty slot that ends its probe run.
+    #[inline]
+    fn probe(&self, key: usize) -> (usize, bool) {
+        debug_assert!(key != 0 && !self.slots.is_empty());
+        let mask = self.mask();
+        let mut i = home(key, mask);
+        loop {
+            let k = self.slots[i].key;
+            if k == key {
+                return (i, true);
+            }
+            if k == 0 {
+                return (i, false);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn find(&self, key: usize) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        match self.probe(key) {
+            (i, true) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: usize) -> Option<V> {
+        self.find(key).map(|i| self.slots[i].val)
+    }
+
+    pub fn get_mut(&mut self, key: usize) -> Option<&mut V> {
+        self.find(key).map(move |i| &mut self.slots[i].val)
+    }
+
+    /// Inserts or replaces; returns the value replaced. `key` must not be 0.
+    pub fn insert(&mut self, key: usize, val: V) -> Option<V> {
+        assert!(key != 0, "the ledger never tracks address 0");
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.resize((self.slots.len() * 2).max(MIN_CAP));
+        }
+        let (i, found) = self.probe(key);
+        let slot = &mut self.slots[i];
+        if found {
+            return Some(std::mem::replace(&mut slot.val, val));
+        }
+        *slot = Slot { key, val };
+        self.len += 1;
+        None
+    }
+
+    pub fn remove(&mut self, key: usize) -> Option<V> {
+        let mut i = self.find(key)?;
+        let val = self.slots[i].val;
+        // Backward-shift deletion: pull later members of the probe run into
+        // the hole as long as that does not move them before their home.
+        let mask = self.mask();
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let k = self.slots[j].key;
+            if k == 0 {
+                break;
+            }
+            let h = home(k, mask);
+            if (j.wrapping_sub(h) & mask) >= (j.wrapping_sub(i) & mask) {
+                self.slots[i] = self.slots[j];
+                i = j;
+            }
+        }
+        self.slots[i] = Slot { key: 0, val: V::default() };
+        self.len -= 1;
+        if self.slots.len() > MIN_CAP && self.len * 8 < self.slots.len() {
+            self.resize(self.slots.len() / 2);
+        }
+        Some(val)
+    }
+
+    fn resize(&mut self, cap: usize) {
+        debug_assert!(cap.is_power_of_two() && cap * 3 / 4 >= self.len);
+        let old = std::mem::replace(&mut self.slots, vec![Slot { key: 0, val: V::default() }; cap]);
+        let mask = cap - 1;
+        for s in old.into_iter().filter(|s| s.key != 0) {
+            let mut i = home(s.key, mask);
+            while self.slots[i].key != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    /// Gives the memory back when nothing is left.
+    pub fn release_if_empty(&mut self) {
+        if self.len == 0 {
+            self.slots = Vec::new();
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (usize, V)> + '_ {
+        self.slots.iter().filter(|s| s.key != 0).map(|s| (s.key, s.val))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A small deterministic generator (no dependency on `rand`).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 >> 17
+        }
+    }
+
+    #[test]
+    fn insert_get_replace_remove() {
+        let mut t: Table<u32> = Table::new();
+        assert_eq!(t.get(0x1000), None);
+        assert_eq!(t.remove(0x1000), None);
+        assert_eq!(t.insert(0x1000, 1), None);
+        assert_eq!(t.insert(0x1000, 2), Some(1));
+        assert_eq!(t.len(), 1);
+        *t.get_mut(0x1000).unwrap() = 3;
+        assert_eq!(t.get(0x1000), Some(3));
+        assert_eq!(t.remove(0x1000), Some(3));
+        assert!(t.is_empty());
+        t.release_if_empty();
+        assert_eq!(t.capacity(), 0);
+    }
+
+    /// Against `HashMap` as the model, with address patterns that collide
+    /// on purpose: page-aligned objects (same offset in every window), dense
+    /// arrays, and random addresses; the table grows and shrinks.
+    #[test]
+    fn agrees_with_a_model_through_growth_and_shrinking() {
+        let n = if cfg!(miri) { 300 } else { 20_000 };
+        let patterns: [&dyn Fn(u64) -> usize; 3] = [
+            &|i| 0x7f00_0000_0000 + (i as usize) * 4096,
+            &|i| 0x5555_0000_0000 + (i as usize) * 152,
+            &|i| ((i.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 20) as usize & !63) | 64,
+        ];
+        for pat in patterns {
+            let mut t: Table<u64> = Table::new();
+            let mut model: HashMap<usize, u64> = HashMap::new();
+            let mut rng = Lcg(7);
+            for step in 0..(n * 3) {
+                let i = rng.next() % n;
+                let key = pat(i);
+                match rng.next() % 3 {
+                    0 | 1 if step < n * 2 => assert_eq!(t.insert(key, step), model.insert(key, step)),
+                    _ => assert_eq!(t.remove(key), model.remove(&key)),
+                }
+                assert_eq!(t.len(), model.len());
+            }
+            for (k, v) in &model {
+                assert_eq!(t.get(*k), Some(*v));
+            }
+            let mut seen: Vec<_> = t.iter().collect();
+            seen.sort();
+            let mut want: Vec<_> = model.into_iter().collect();
+            want.sort();
+            assert_eq!(seen, want);
+            assert!(t.capacity() <= MIN_CAP || t.len() * 8 >= t.capacity(), "shrinks when sparse");
+        }
+    }
+
+    #[test]
+    fn load_stays_between_three_eighths_and_three_quarters() {
+        let mut t: Table<u64> = Table::new();
+        let n = if cfg!(miri) { 200 } else { 100_000 };
+        for i in 1..=n {
+            t.insert(i * 64, 0);
+            if t.capacity() > MIN_CAP {
+                assert!(t.len() * 4 <= t.capacity() * 3);
+                assert!(t.len() * 8 >= t.capacity() * 3, "{} in {}", t.len(), t.capacity());
+            }
+        }
+    }
+}
