@@ -462,8 +462,9 @@ void kr_free(void *p);
 /*
  Writes one line per live handle or request of `m` to `stream`, in the
  spirit of `uv_print_all_handles()`:
- `<module> <type> <address> [AC] tracked <age> ms` for what the ledger
- tracks (A active, C closing; `[req]` for requests), then
+ `<module> <type> <address> [AC] tracked <age> ms` (`tracked closing`
+ for a handle closing with a callback) for what the ledger tracks on the
+ host's loop (A active, C closing; `[req]` for requests), then
  `<module> <type> <address> [AC] untracked (<what points into it>)` for
  handles the reference scan finds (code calling libuv directly). Returns
  the number of lines written. Loop thread only.

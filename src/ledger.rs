@@ -44,8 +44,16 @@ impl Waker for NoWaker {
 pub struct Account {
     /// Names the owner in ledger slots (see `owners`).
     id: u32,
-    handles: AtomicUsize,
-    requests: AtomicUsize,
+    /// The address of the loop whose thread is the owner's home (the
+    /// host's loop), or 0.
+    home_loop: usize,
+    /// Objects on the home loop: written only by its thread, so updated
+    /// with a plain load and store instead of a locked read-modify-write.
+    handles_home: AtomicUsize,
+    requests_home: AtomicUsize,
+    /// Objects on loops run by other threads.
+    handles_away: AtomicUsize,
+    requests_away: AtomicUsize,
     refs: AtomicUsize,
     /// Set once cleanup began: reaching zero must then wake the host.
     draining: AtomicBool,
@@ -62,11 +70,16 @@ impl Drop for Account {
 }
 
 impl Account {
-    pub fn new(waker: Arc<dyn Waker>) -> Arc<Self> {
+    /// An owner whose home is the thread running the loop at `home_loop`
+    /// (where `waker.on_home_thread()` is true).
+    pub fn new(waker: Arc<dyn Waker>, home_loop: usize) -> Arc<Self> {
         let a = Arc::new(Account {
             id: owners::alloc(),
-            handles: AtomicUsize::new(0),
-            requests: AtomicUsize::new(0),
+            home_loop,
+            handles_home: AtomicUsize::new(0),
+            requests_home: AtomicUsize::new(0),
+            handles_away: AtomicUsize::new(0),
+            requests_away: AtomicUsize::new(0),
             refs: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
             kicked: AtomicBool::new(false),
@@ -78,15 +91,15 @@ impl Account {
 
     #[cfg(test)]
     pub fn unwoken() -> Arc<Self> {
-        Self::new(Arc::new(NoWaker))
+        Self::new(Arc::new(NoWaker), 0)
     }
 
     pub fn live_handles(&self) -> usize {
-        self.handles.load(Ordering::SeqCst)
+        self.handles_home.load(Ordering::SeqCst) + self.handles_away.load(Ordering::SeqCst)
     }
 
     pub fn live_requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.requests_home.load(Ordering::SeqCst) + self.requests_away.load(Ordering::SeqCst)
     }
 
     pub fn refs(&self) -> usize {
@@ -116,17 +129,29 @@ impl Account {
         self.refs.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn counter(&self, kind: Kind) -> &AtomicUsize {
-        if kind.is_handle() {
-            &self.handles
-        } else {
-            &self.requests
+    fn counter(&self, kind: Kind, home: bool) -> &AtomicUsize {
+        match (kind.is_handle(), home) {
+            (true, true) => &self.handles_home,
+            (true, false) => &self.handles_away,
+            (false, true) => &self.requests_home,
+            (false, false) => &self.requests_away,
         }
     }
 
-    /// Counts one more live object of `kind`.
-    pub fn count(&self, kind: Kind) {
-        self.counter(kind).fetch_add(1, Ordering::SeqCst);
+    /// Whether objects on `loop_addr` count as home-loop objects.
+    pub fn is_home(&self, loop_addr: usize) -> bool {
+        loop_addr == self.home_loop && loop_addr != 0
+    }
+
+    /// Counts one more live object of `kind`; `home` as [`Account::is_home`]
+    /// of its loop, and then the caller is on the home loop's thread.
+    pub fn count(&self, kind: Kind, home: bool) {
+        let c = self.counter(kind, home);
+        if home {
+            c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        } else {
+            c.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// Counts one live object of `kind` less, waking the owner when it is
@@ -135,10 +160,26 @@ impl Account {
     /// # Safety
     /// `this` must come from `Arc::as_ptr` of a live `Arc<Account>` and the
     /// object being uncounted must still be counted (it keeps the owner alive
-    /// until this decrement).
-    pub unsafe fn uncount(this: *const Account, kind: Kind) {
+    /// until this decrement). `home` as given to [`Account::count`].
+    pub unsafe fn uncount(this: *const Account, kind: Kind, home: bool) {
+        if home {
+            // On the home loop's thread: owners are freed only there, i.e.
+            // not while we run, and nobody else writes this counter.
+            let a = &*this;
+            let c = a.counter(kind, true);
+            let n = c.load(Ordering::Relaxed);
+            debug_assert!(n > 0, "ledger count underflow");
+            c.store(n.wrapping_sub(1), Ordering::Relaxed);
+            if a.draining.load(Ordering::Relaxed) {
+                a.kicked.store(true, Ordering::SeqCst);
+                if a.is_idle() {
+                    a.waker.wake();
+                }
+            }
+            return;
+        }
         Self::release(this, |a| {
-            let prev = a.counter(kind).fetch_sub(1, Ordering::SeqCst);
+            let prev = a.counter(kind, false).fetch_sub(1, Ordering::SeqCst);
             debug_assert!(prev > 0, "ledger count underflow");
             true
         });
@@ -191,30 +232,49 @@ pub struct Entry {
     /// The caller's callback (close callback for handles, completion
     /// callback for requests), as an address; 0 for none.
     pub cb: usize,
-    /// Loop time (ms, truncated) when it was created or started.
-    pub since_ms: u32,
+    /// Loop time (ms, truncated) when it was created or started; `None`
+    /// for a handle closing with a callback (the slot keeps the callback).
+    pub since_ms: Option<u32>,
     pub kind: Kind,
+    /// Counted on its owner's home loop (see [`Account::is_home`]).
+    pub home: bool,
 }
 
 // SAFETY: entries are plain data; the owner pointer is only dereferenced by
 // code that holds the guarantees stated on `Account`.
 unsafe impl Send for Entry {}
 
+impl Entry {
+    /// Drops the entry's count from its owner (after its callback returned).
+    ///
+    /// # Safety
+    /// As for [`Account::uncount`].
+    pub unsafe fn uncount(&self) {
+        Account::uncount(self.owner, self.kind, self.home);
+    }
+}
+
 /// What a table slot keeps about an object, in 8 bytes: the slot is 16
 /// bytes with its key, which keeps a tracked handle under 48 bytes of
 /// bookkeeping at any table load.
 #[derive(Clone, Copy, Default)]
 struct Meta {
-    since_ms: u32,
-    /// Owner id (24 bits) << 8 | close-callback flag (bit 7) | kind (bits 0-5).
+    /// Loop time when created or started; for a handle closing with a
+    /// callback, the callback's index in `LoopLedger::close_cbs` instead.
+    since_or_cb: u32,
+    /// Owner id (24 bits) << 8 | HOME | CLOSE_CB | kind (bits 0-5).
     tag: u32,
 }
 
-const HAS_CLOSE_CB: u32 = 0x80;
+/// The handle is closing and `since_or_cb` holds its close callback.
+const CLOSE_CB: u32 = 0x80;
+/// Counted on the owner's home loop.
+const HOME: u32 = 0x40;
 
 impl Meta {
-    fn new(owner: &Account, kind: Kind, since_ms: u32) -> Meta {
-        Meta { since_ms, tag: owner.id << 8 | kind as u32 }
+    fn new(owner: &Account, loop_addr: usize, kind: Kind, since_ms: u32) -> Meta {
+        let home = if owner.is_home(loop_addr) { HOME } else { 0 };
+        Meta { since_or_cb: since_ms, tag: owner.id << 8 | home | kind as u32 }
     }
     fn kind(self) -> Kind {
         Kind::ALL[(self.tag & 0x3f) as usize]
@@ -222,8 +282,12 @@ impl Meta {
     fn owner(self) -> *const Account {
         owners::resolve(self.tag >> 8)
     }
+    fn home(self) -> bool {
+        self.tag & HOME != 0
+    }
     fn entry(self, cb: usize) -> Entry {
-        Entry { owner: self.owner(), cb, since_ms: self.since_ms, kind: self.kind() }
+        let since_ms = if self.tag & CLOSE_CB != 0 { None } else { Some(self.since_or_cb) };
+        Entry { owner: self.owner(), cb, since_ms, kind: self.kind(), home: self.home() }
     }
 }
 
@@ -306,16 +370,29 @@ mod owners {
 pub struct LoopLedger {
     loop_addr: usize,
     handles: Table<Meta>,
-    /// Close callbacks of tracked handles between `uv_close` and their
-    /// close callback: a handle has one only then, so it is kept aside and
-    /// the handles' slots stay at 16 bytes.
-    closing: Table<usize>,
     requests: Table<RequestMeta>,
+    /// Close callbacks in use, so that a closing handle's slot names its
+    /// callback in 32 bits (modules use a handful of close callbacks).
+    close_cbs: Vec<usize>,
+    close_cb_index: Table<u32>,
+    /// The callback interned last, and its index: most closes repeat it.
+    last_close_cb: (usize, u32),
+    /// Handles closing with a callback: the interned callbacks can be
+    /// forgotten when none is.
+    closing_with_cb: usize,
 }
 
 impl LoopLedger {
     pub const fn new(loop_addr: usize) -> Self {
-        LoopLedger { loop_addr, handles: Table::new(), closing: Table::new(), requests: Table::new() }
+        LoopLedger {
+            loop_addr,
+            handles: Table::new(),
+            requests: Table::new(),
+            close_cbs: Vec::new(),
+            close_cb_index: Table::new(),
+            last_close_cb: (0, 0),
+            closing_with_cb: 0,
+        }
     }
 
     /// Enters a live handle at `addr`, counting it for `owner`. If an entry
@@ -326,12 +403,13 @@ impl LoopLedger {
     /// `owner` must be alive and stay alive until the entry is released.
     pub unsafe fn enter_handle(&mut self, addr: usize, owner: &Account, kind: Kind, since_ms: u32) {
         debug_assert!(kind.is_handle());
-        owner.count(kind);
-        if let Some(old) = self.handles.insert(addr, Meta::new(owner, kind, since_ms)) {
-            if old.tag & HAS_CLOSE_CB != 0 {
-                self.closing.remove(addr);
+        let meta = Meta::new(owner, self.loop_addr, kind, since_ms);
+        owner.count(kind, meta.home());
+        if let Some(old) = self.handles.insert(addr, meta) {
+            if old.tag & CLOSE_CB != 0 {
+                self.closing_with_cb -= 1;
             }
-            Account::uncount(old.owner(), old.kind());
+            old.entry(0).uncount();
         }
     }
 
@@ -341,25 +419,44 @@ impl LoopLedger {
     /// As for [`LoopLedger::enter_handle`].
     pub unsafe fn enter_request(&mut self, addr: usize, owner: &Account, kind: Kind, cb: usize, since_ms: u32) {
         debug_assert!(!kind.is_handle());
-        owner.count(kind);
-        if let Some(old) = self.requests.insert(addr, RequestMeta { cb, meta: Meta::new(owner, kind, since_ms) }) {
-            Account::uncount(old.meta.owner(), old.meta.kind());
+        let meta = Meta::new(owner, self.loop_addr, kind, since_ms);
+        owner.count(kind, meta.home());
+        if let Some(old) = self.requests.insert(addr, RequestMeta { cb, meta }) {
+            old.meta.entry(old.cb).uncount();
         }
     }
 
-    /// Sets the close callback (0 for none) of a tracked handle; false when
-    /// `addr` is not tracked here.
+    /// Sets the close callback (0 for none) of a tracked handle that is
+    /// about to close; false when `addr` is not tracked here.
     pub fn set_close_cb(&mut self, addr: usize, cb: usize) -> bool {
         let Some(m) = self.handles.get_mut(addr) else {
             return false;
         };
-        let had = m.tag & HAS_CLOSE_CB != 0;
+        let had = m.tag & CLOSE_CB != 0;
         if cb != 0 {
-            m.tag |= HAS_CLOSE_CB;
-            self.closing.insert(addr, cb);
+            m.since_or_cb = if self.last_close_cb.0 == cb {
+                self.last_close_cb.1
+            } else {
+                let i = match self.close_cb_index.get(cb) {
+                    Some(i) => i,
+                    None => {
+                        let i = self.close_cbs.len() as u32;
+                        self.close_cbs.push(cb);
+                        self.close_cb_index.insert(cb, i);
+                        i
+                    }
+                };
+                self.last_close_cb = (cb, i);
+                i
+            };
+            m.tag |= CLOSE_CB;
+            self.closing_with_cb += usize::from(!had);
         } else if had {
-            m.tag &= !HAS_CLOSE_CB;
-            self.closing.remove(addr);
+            // The shim closes it without the module's callback; its age is
+            // not kept past a close.
+            m.since_or_cb = 0;
+            m.tag &= !CLOSE_CB;
+            self.closing_with_cb -= 1;
         }
         true
     }
@@ -368,12 +465,22 @@ impl LoopLedger {
         self.handles.get(addr).is_some()
     }
 
+    fn close_cb_of(&self, m: Meta) -> usize {
+        if m.tag & CLOSE_CB != 0 {
+            self.close_cbs[m.since_or_cb as usize]
+        } else {
+            0
+        }
+    }
+
     /// Removes a handle's entry without uncounting it: the caller runs the
-    /// close callback (`cb` of the entry), then calls [`Account::uncount`].
+    /// close callback (`cb` of the entry), then calls [`Entry::uncount`].
     pub fn take_handle(&mut self, addr: usize) -> Option<Entry> {
         let m = self.handles.remove(addr)?;
-        let cb = if m.tag & HAS_CLOSE_CB != 0 { self.closing.remove(addr).unwrap_or(0) } else { 0 };
-        Some(m.entry(cb))
+        if m.tag & CLOSE_CB != 0 {
+            self.closing_with_cb -= 1;
+        }
+        Some(m.entry(self.close_cb_of(m)))
     }
 
     /// Removes a request's entry without uncounting it (as `take_handle`).
@@ -388,24 +495,24 @@ impl LoopLedger {
     /// The entry's owner must be valid.
     pub unsafe fn forget_request(&mut self, addr: usize) {
         if let Some(e) = self.take_request(addr) {
-            Account::uncount(e.owner, e.kind);
+            e.uncount();
         }
     }
 
     /// Snapshot of the entries owned by `owner`, as (address, entry),
     /// handles first.
     pub fn owned_by(&self, owner: *const Account) -> Vec<(usize, Entry)> {
-        // SAFETY: only compared, never dereferenced.
+        // SAFETY: the caller holds the owner.
         let id = unsafe { (*owner).id };
         let mine = |m: Meta| m.tag >> 8 == id;
-        let handles = self.handles.iter().filter(|(_, m)| mine(*m)).map(|(a, m)| (a, m.entry(self.closing.get(a).unwrap_or(0))));
+        let handles = self.handles.iter().filter(|(_, m)| mine(*m)).map(|(a, m)| (a, m.entry(self.close_cb_of(m))));
         let requests = self.requests.iter().filter(|(_, r)| mine(r.meta)).map(|(a, r)| (a, r.meta.entry(r.cb)));
         handles.chain(requests).collect()
     }
 
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
-        self.handles.is_empty() && self.requests.is_empty() && self.closing.is_empty()
+        self.handles.is_empty() && self.requests.is_empty() && self.closing_with_cb == 0
     }
 
     #[cfg(test)]
@@ -413,10 +520,30 @@ impl LoopLedger {
         self.handles.len() + self.requests.len()
     }
 
+    /// Shrinks the tables to what they hold (a module left; tables do not
+    /// shrink as objects come and go, which would resize on every batch),
+    /// and forgets the close callbacks when no handle is closing with one
+    /// (they may belong to a library that is gone).
+    pub fn trim(&mut self) {
+        self.handles.trim();
+        self.requests.trim();
+        if self.closing_with_cb == 0 {
+            self.forget_close_cbs();
+        }
+    }
+
+    fn forget_close_cbs(&mut self) {
+        self.close_cbs = Vec::new();
+        self.close_cb_index = Table::new();
+        self.last_close_cb = (0, 0);
+    }
+
     fn release_memory_if_empty(&mut self) {
         self.handles.release_if_empty();
-        self.closing.release_if_empty();
         self.requests.release_if_empty();
+        if self.closing_with_cb == 0 {
+            self.forget_close_cbs();
+        }
     }
 }
 
@@ -498,11 +625,11 @@ mod tests {
         }
         assert_eq!((a.live_handles(), a.live_requests()), (1, 1));
         let e = l.take_request(0x2000).expect("tracked");
-        assert_eq!((e.cb, e.since_ms, e.kind), (7, 6, Kind::FsWrite));
+        assert_eq!((e.cb, e.since_ms, e.kind), (7, Some(6), Kind::FsWrite));
         assert!(std::ptr::eq(e.owner, Arc::as_ptr(&a)));
         // Taken but its callback has not returned: still live.
         assert_eq!(a.live_requests(), 1);
-        unsafe { Account::uncount(e.owner, e.kind) };
+        unsafe { e.uncount() };
         assert_eq!(a.live_requests(), 0);
         assert!(l.take_request(0x2000).is_none());
         assert!(l.take_handle(0x2000).is_none(), "handles and requests are apart");
@@ -518,13 +645,19 @@ mod tests {
         assert!(l.set_close_cb(0x40, 9));
         assert_eq!(l.owned_by(Arc::as_ptr(&a))[0].1.cb, 9);
         assert!(l.set_close_cb(0x40, 0), "the shim closes it without the module's callback");
-        assert!(l.closing.is_empty());
+        assert_eq!(l.closing_with_cb, 0);
         assert!(l.set_close_cb(0x40, 11));
+        assert!(l.set_close_cb(0x40, 9));
+        assert!(l.set_close_cb(0x40, 11));
+        assert_eq!(l.close_cbs, vec![9, 11], "callbacks are interned once");
+        assert_eq!(l.closing_with_cb, 1);
         let e = l.take_handle(0x40).unwrap();
         assert_eq!((e.cb, e.kind), (11, Kind::Tcp));
         assert!(l.is_empty());
-        unsafe { Account::uncount(e.owner, e.kind) };
+        unsafe { e.uncount() };
         assert!(a.is_idle());
+        l.trim();
+        assert!(l.close_cbs.is_empty(), "forgotten once nothing closes with them");
     }
 
     #[test]
@@ -538,7 +671,7 @@ mod tests {
         }
         assert_eq!(a.live_handles(), 0);
         assert_eq!(b.live_handles(), 1);
-        assert!(l.closing.is_empty(), "the stale close callback went with it");
+        assert_eq!(l.closing_with_cb, 0, "the stale close callback went with it");
         let e = l.take_handle(0x40).unwrap();
         assert!(std::ptr::eq(e.owner, Arc::as_ptr(&b)));
         assert_eq!(e.cb, 0);
@@ -560,7 +693,7 @@ mod tests {
     #[test]
     fn home_thread_wakes_only_when_draining_and_idle() {
         let w = Arc::new(CountingWaker { home: true, wakes: AtomicUsize::new(0) });
-        let a = Account::new(w.clone());
+        let a = Account::new(w.clone(), 0);
         let ap = Arc::as_ptr(&a);
         let mut l = LoopLedger::new(1);
         unsafe {
@@ -573,7 +706,7 @@ mod tests {
         assert!(a.take_kick(), "starting to drain asks at once");
         a.add_ref();
         let e = l.take_handle(0x10).unwrap();
-        unsafe { Account::uncount(e.owner, e.kind) };
+        unsafe { e.uncount() };
         assert_eq!(w.wakes.load(Ordering::SeqCst), 0, "a ref is still held");
         assert!(a.take_kick(), "a count dropped while draining");
         assert!(unsafe { Account::unref(ap) });
@@ -584,10 +717,35 @@ mod tests {
         assert_eq!(a.refs(), 0);
     }
 
+    /// Objects on the owner's home loop use the plain counters; objects on
+    /// another loop the locked ones; both add up and both wake a drain.
+    #[test]
+    fn home_and_away_loops_count_apart_and_add_up() {
+        let w = Arc::new(CountingWaker { home: true, wakes: AtomicUsize::new(0) });
+        let a = Account::new(w.clone(), 0x77);
+        let (mut home, mut away) = (LoopLedger::new(0x77), LoopLedger::new(0x99));
+        unsafe {
+            home.enter_handle(0x100, &a, Kind::Timer, 0);
+            home.enter_request(0x200, &a, Kind::Work, 0, 0);
+            away.enter_handle(0x300, &a, Kind::Timer, 0);
+        }
+        assert_eq!(a.handles_home.load(Ordering::SeqCst), 1);
+        assert_eq!(a.handles_away.load(Ordering::SeqCst), 1);
+        assert_eq!((a.live_handles(), a.live_requests()), (2, 1));
+        a.set_draining();
+        let taken = [home.take_handle(0x100).unwrap(), home.take_request(0x200).unwrap(), away.take_handle(0x300).unwrap()];
+        assert!(taken[0].home && taken[1].home && !taken[2].home);
+        for e in &taken {
+            unsafe { e.uncount() };
+        }
+        assert!(a.is_idle());
+        assert_eq!(w.wakes.load(Ordering::SeqCst), 1, "woken once, when the last count dropped");
+    }
+
     #[test]
     fn remote_release_keeps_the_account_alive_and_signals() {
         let w = Arc::new(CountingWaker { home: false, wakes: AtomicUsize::new(0) });
-        let a = Account::new(w.clone());
+        let a = Account::new(w.clone(), 0);
         a.add_ref();
         a.set_draining();
         let ap = Arc::as_ptr(&a);
@@ -636,7 +794,7 @@ mod tests {
                         unsafe { l.enter_request(addr, &a, Kind::Work, 0, 0) };
                         let l = unsafe { &mut *of_loop(loop_addr) };
                         let e = l.take_request(addr).unwrap();
-                        unsafe { Account::uncount(e.owner, e.kind) };
+                        unsafe { e.uncount() };
                     }
                     let l = unsafe { &*of_loop(loop_addr) };
                     assert!(l.is_empty());

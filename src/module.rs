@@ -237,7 +237,7 @@ unsafe fn new_module(host: *mut Host, name: &str, dl: *mut c_void, flags: c_uint
     let m = Box::into_raw(Box::new(Module {
         magic: MAGIC,
         host,
-        acct: Account::new(waker),
+        acct: Account::new(waker, (*host).loop_ as usize),
         name: CString::new(name).expect("checked identifier"),
         life: Lifecycle::new(),
         dl,
@@ -1003,5 +1003,7 @@ unsafe fn finish(m: *mut Module) {
     }
     (*m).magic = 0;
     drop(Box::from_raw(m));
+    // A module left: give back what its objects held in the loop's ledger.
+    (*crate::ledger::of_loop((*host).loop_ as usize)).trim();
     shutdown::module_gone(host);
 }

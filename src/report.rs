@@ -103,7 +103,8 @@ unsafe fn live_by_kind(m: *const Module, now: u64) -> BTreeMap<Kind, Group> {
     let mut groups: BTreeMap<Kind, Group> = BTreeMap::new();
     let now32 = now as u32;
     for (_, e) in on_host_loop(m) {
-        let age = u64::from(now32.wrapping_sub(e.since_ms));
+        // A handle closing with a callback has no age kept: count it only.
+        let age = e.since_ms.map_or(0, |t| u64::from(now32.wrapping_sub(t)));
         let g = groups.entry(e.kind).or_insert(Group { count: 0, oldest_ms: 0 });
         g.count += 1;
         g.oldest_ms = g.oldest_ms.max(age);
@@ -350,8 +351,9 @@ pub unsafe extern "C" fn kr_free(p: *mut c_void) {
 
 /// Writes one line per live handle or request of `m` to `stream`, in the
 /// spirit of `uv_print_all_handles()`:
-/// `<module> <type> <address> [AC] tracked <age> ms` for what the ledger
-/// tracks (A active, C closing; `[req]` for requests), then
+/// `<module> <type> <address> [AC] tracked <age> ms` (`tracked closing`
+/// for a handle closing with a callback) for what the ledger tracks on the
+/// host's loop (A active, C closing; `[req]` for requests), then
 /// `<module> <type> <address> [AC] untracked (<what points into it>)` for
 /// handles the reference scan finds (code calling libuv directly). Returns
 /// the number of lines written. Loop thread only.
@@ -385,7 +387,11 @@ pub unsafe extern "C" fn kr_module_dump(m: *const Module, stream: *mut libc::FIL
             } else {
                 "[req]".to_owned()
             };
-            put(format!("{} {} {:#x} {} tracked {} ms\n", mr.name(), e.kind.name(), addr, flags, now.wrapping_sub(e.since_ms)))?;
+            let age = match e.since_ms {
+                Some(t) => format!("{} ms", now.wrapping_sub(t)),
+                None => "closing".to_owned(),
+            };
+            put(format!("{} {} {:#x} {} tracked {}\n", mr.name(), e.kind.name(), addr, flags, age))?;
         }
         for f in untracked_of(m as *mut Module) {
             let flags = format!("[{}{}]", if f.active { "A" } else { "-" }, if f.closing { "C" } else { "-" });

@@ -14,8 +14,8 @@
 //! Objects are at least 64 bytes apart (the smallest libuv request), so two
 //! live objects never share a home slot inside one window.
 
-/// Slot capacity is a power of two; the table grows past 3/4 full and
-/// shrinks below 1/8, so the load stays within [3/8, 3/4] once grown.
+/// Slot capacity is a power of two; the table doubles past 3/4 full, so
+/// the load stays within [3/8, 3/4] while it grows; `trim` shrinks it.
 const MIN_CAP: usize = 16;
 
 #[derive(Clone, Copy)]
@@ -142,9 +142,6 @@ impl<V: Copy + Default> Table<V> {
         }
         self.slots[i] = Slot { key: 0, val: V::default() };
         self.len -= 1;
-        if self.slots.len() > MIN_CAP && self.len * 8 < self.slots.len() {
-            self.resize(self.slots.len() / 2);
-        }
         Some(val)
     }
 
@@ -158,6 +155,16 @@ impl<V: Copy + Default> Table<V> {
                 i = (i + 1) & mask;
             }
             self.slots[i] = s;
+        }
+    }
+
+    /// Shrinks to at most half full, if that at least halves the table.
+    /// Not done on `remove`: a loop that opens and closes batches of
+    /// handles would grow and shrink the table on every batch.
+    pub fn trim(&mut self) {
+        let fit = (self.len * 2).next_power_of_two().max(MIN_CAP);
+        if fit * 2 <= self.slots.len() {
+            self.resize(fit);
         }
     }
 
@@ -235,7 +242,11 @@ mod tests {
             let mut want: Vec<_> = model.into_iter().collect();
             want.sort();
             assert_eq!(seen, want);
-            assert!(t.capacity() <= MIN_CAP || t.len() * 8 >= t.capacity(), "shrinks when sparse");
+            t.trim();
+            assert!(t.capacity() <= MIN_CAP || t.len() * 4 > t.capacity(), "trim: {} in {}", t.len(), t.capacity());
+            for (k, v) in t.iter().collect::<Vec<_>>() {
+                assert_eq!(t.get(k), Some(v), "found after trim");
+            }
         }
     }
 

@@ -141,7 +141,7 @@ unsafe fn finish(e: ledger::Entry, call: impl FnOnce(usize)) {
     if e.cb != 0 {
         call(e.cb);
     }
-    Account::uncount(e.owner, e.kind);
+    e.uncount();
 }
 
 unsafe extern "C" fn on_fs_done(req: *mut uv::uv_fs_t) {
