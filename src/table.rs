@@ -5,18 +5,19 @@
 //!
 //! Why not `HashMap`: the ledger does an insert, a lookup and a remove per
 //! handle lifecycle, so each operation must cost a few instructions and, for
-//! handles allocated side by side, touch memory side by side. The home slot
-//! of an address is `addr >> 3` plus an offset per 16 KiB window of address
-//! space, Fibonacci hashing of `addr >> 14` (the top bits of the product,
+//! handles allocated side by side, touch memory side by side. In a table
+//! larger than the cache, the home slot of an address is its offset in its
+//! 16 KiB window of address space (`addr >> 3 & 2047`) plus an offset per
+//! window, Fibonacci hashing of `addr >> 14` (the top bits of the product,
 //! which spread consecutive windows evenly over the table): the objects of
-//! one window land in one stretch of the table, in address order, where a
-//! walk over an array of handles stays near the previous slot; windows are
-//! spread, so objects aligned on large powers of two do not pile up. Each
-//! window is thin (at most one object per 8 slots: objects are at least 64
-//! bytes), so a stretch where several windows overlap stays sparse. Wider
-//! windows, or `addr >> 4`, made probe runs of 7 to 34 slots per insert on
-//! dense arrays of 64-byte objects (simulated); this stays under 2.5 for
-//! arrays of 64 to 248-byte objects, page-aligned ones and scattered ones.
+//! one window land in one stretch of the table, in address order, so a walk
+//! over an array of handles stays near the previous slot; windows are spread,
+//! so objects aligned on large powers of two do not pile up. Each window is
+//! thin (at most one object per 8 slots: objects are at least 64 bytes), so
+//! a stretch where several windows overlap stays sparse. Wider windows, or
+//! `addr >> 4`, made probe runs of 7 to 34 slots per insert on dense arrays
+//! of 64-byte objects (simulated); this stays under 3 for arrays of 64 to
+//! 512-byte objects, page-aligned ones and scattered ones.
 
 /// Slot capacity is a power of two; the table doubles past 3/4 full, so
 /// the load stays within [3/8, 3/4] while it grows; `trim` shrinks it.
@@ -43,12 +44,24 @@ impl<V: Copy + Default> Default for Table<V> {
     }
 }
 
+/// Up to this many slots (64 KiB of 16-byte slots, cache-resident) the home
+/// slot is a hash of the whole address: in a small table, the low address
+/// bits of an array of 128-byte objects would all name the same few slots.
+/// Two multiplications: Fibonacci hashing alone maps power-of-two strides
+/// to as few as half the slots.
+const SPREAD_BELOW: usize = 4096;
+
 /// `mask` is the capacity (a power of two, at least `MIN_CAP`) minus one.
 #[inline]
 fn home(key: usize, mask: usize) -> usize {
-    let bits = (mask + 1).trailing_zeros();
-    let window = ((key >> 14) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits);
-    (key >> 3).wrapping_add(window as usize) & mask
+    const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
+    let shift = 64 - (mask + 1).trailing_zeros();
+    if mask < SPREAD_BELOW {
+        let x = ((key >> 3) as u64).wrapping_mul(FIB);
+        return ((x ^ (x >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> shift) as usize;
+    }
+    let window = ((key >> 14) as u64).wrapping_mul(FIB) >> shift;
+    ((key >> 3) & 2047).wrapping_add(window as usize) & mask
 }
 
 impl<V: Copy + Default> Table<V> {
@@ -271,22 +284,25 @@ mod tests {
     /// objects, scattered allocations (filling the table to 3/4).
     #[test]
     fn probe_runs_stay_short_for_arrays_pages_and_scatter() {
-        let n = if cfg!(miri) { 400 } else { 98_000 }; // 98k in 2^17 slots: 3/4 full
-        let mut rng = Lcg(3);
-        let patterns: [(&str, Box<dyn FnMut(usize) -> usize>); 5] = [
-            ("64-byte array", Box::new(|i| 0x5555_0000_0040 + i * 64)),
-            ("96-byte array", Box::new(|i| 0x5555_0000_0040 + i * 96)),
-            ("152-byte array", Box::new(|i| 0x7f00_1234_0010 + i * 152)),
-            ("pages", Box::new(|i| 0x7f00_0000_0000 + i * 4096)),
-            ("scattered", Box::new(move |_| 0x5555_0000_0000 + ((rng.next() as usize) & 0xff_ffff) * 64)),
-        ];
-        for (name, mut addr) in patterns {
-            let mut t: Table<u8> = Table::new();
-            for i in 0..n {
-                t.insert(addr(i), 1);
+        // 98k fill 2^17 slots to 3/4 (the locality regime); 64 and 1000
+        // stay in the small-table regime.
+        let sizes: &[usize] = if cfg!(miri) { &[64, 400] } else { &[64, 1000, 98_000] };
+        for &n in sizes {
+            let mut rng = Lcg(3);
+            let mut patterns: Vec<(String, Box<dyn FnMut(usize) -> usize>)> = Vec::new();
+            for stride in [64, 96, 128, 152, 256, 512] {
+                patterns.push((format!("{stride}-byte array"), Box::new(move |i| 0x5555_0000_0040 + i * stride)));
             }
-            let per_insert = t.steps.get() as f64 / n as f64;
-            assert!(per_insert < 4.0, "{name}: {per_insert:.2} slots stepped over per insert");
+            patterns.push(("pages".into(), Box::new(|i| 0x7f00_0000_0000 + i * 4096)));
+            patterns.push(("scattered".into(), Box::new(move |_| 0x5555_0000_0000 + ((rng.next() as usize) & 0xff_ffff) * 64)));
+            for (name, mut addr) in patterns {
+                let mut t: Table<u8> = Table::new();
+                for i in 0..n {
+                    t.insert(addr(i), 1);
+                }
+                let per_insert = t.steps.get() as f64 / n as f64;
+                assert!(per_insert < 4.0, "{name}, {n} entries: {per_insert:.2} slots stepped over per insert");
+            }
         }
     }
 
