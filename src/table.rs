@@ -289,7 +289,8 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) { &[64, 400] } else { &[64, 1000, 98_000] };
         for &n in sizes {
             let mut rng = Lcg(3);
-            let mut patterns: Vec<(String, Box<dyn FnMut(usize) -> usize>)> = Vec::new();
+            type Pattern = (String, Box<dyn FnMut(usize) -> usize>);
+            let mut patterns: Vec<Pattern> = Vec::new();
             for stride in [64, 96, 128, 152, 256, 512] {
                 patterns.push((format!("{stride}-byte array"), Box::new(move |i| 0x5555_0000_0040 + i * stride)));
             }
