@@ -170,12 +170,7 @@ impl Account {
             let n = c.load(Ordering::Relaxed);
             debug_assert!(n > 0, "ledger count underflow");
             c.store(n.wrapping_sub(1), Ordering::Relaxed);
-            if a.draining.load(Ordering::Relaxed) {
-                a.kicked.store(true, Ordering::SeqCst);
-                if a.is_idle() {
-                    a.waker.wake();
-                }
-            }
+            a.dropped_on_home_thread();
             return;
         }
         Self::release(this, |a| {
@@ -193,6 +188,17 @@ impl Account {
         Self::release(this, |a| a.refs.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok())
     }
 
+    /// After a count dropped on the home thread: a draining owner is asked
+    /// again, and woken once nothing is left.
+    fn dropped_on_home_thread(&self) {
+        if self.is_draining() {
+            self.kicked.store(true, Ordering::SeqCst);
+            if self.is_idle() {
+                self.waker.wake();
+            }
+        }
+    }
+
     unsafe fn release(this: *const Account, drop_one: impl FnOnce(&Account) -> bool) -> bool {
         let a = &*this;
         if a.waker.on_home_thread() {
@@ -200,12 +206,7 @@ impl Account {
             if !drop_one(a) {
                 return false;
             }
-            if a.is_draining() {
-                a.kicked.store(true, Ordering::SeqCst);
-                if a.is_idle() {
-                    a.waker.wake();
-                }
-            }
+            a.dropped_on_home_thread();
             true
         } else {
             // The loop thread may free the owner the moment our decrement lands:
@@ -527,12 +528,13 @@ impl LoopLedger {
     pub fn trim(&mut self) {
         self.handles.trim();
         self.requests.trim();
-        if self.closing_with_cb == 0 {
-            self.forget_close_cbs();
-        }
+        self.forget_unused_close_cbs();
     }
 
-    fn forget_close_cbs(&mut self) {
+    fn forget_unused_close_cbs(&mut self) {
+        if self.closing_with_cb > 0 {
+            return;
+        }
         self.close_cbs = Vec::new();
         self.close_cb_index = Table::new();
         self.last_close_cb = (0, 0);
@@ -541,9 +543,7 @@ impl LoopLedger {
     fn release_memory_if_empty(&mut self) {
         self.handles.release_if_empty();
         self.requests.release_if_empty();
-        if self.closing_with_cb == 0 {
-            self.forget_close_cbs();
-        }
+        self.forget_unused_close_cbs();
     }
 }
 

@@ -34,18 +34,18 @@ unsafe fn ledger_of<'a>(loop_: *mut uv::uv_loop_t) -> &'a mut LoopLedger {
     &mut *ledger::of_loop(loop_ as usize)
 }
 
-unsafe fn handle_loop(h: *const uv::uv_handle_t) -> *mut uv::uv_loop_t {
-    (*h).loop_
+/// The loop of any handle type (`uv_handle_t.loop`, public and read-only).
+unsafe fn handle_loop<T>(handle: *const T) -> *mut uv::uv_loop_t {
+    (*(handle as *const uv::uv_handle_t)).loop_
 }
 
 /// The loop a request runs on, from the fields libuv documents as public.
 unsafe fn req_loop(req: *mut c_void) -> *mut uv::uv_loop_t {
-    let h = |s: *mut uv::uv_stream_t| handle_loop(s as *const uv::uv_handle_t);
     match (*(req as *mut uv::uv_req_t)).type_ {
-        uv::uv_req_type_UV_WRITE => h((*(req as *mut uv::uv_write_t)).handle),
-        uv::uv_req_type_UV_CONNECT => h((*(req as *mut uv::uv_connect_t)).handle),
-        uv::uv_req_type_UV_SHUTDOWN => h((*(req as *mut uv::uv_shutdown_t)).handle),
-        uv::uv_req_type_UV_UDP_SEND => handle_loop((*(req as *mut uv::uv_udp_send_t)).handle as *const uv::uv_handle_t),
+        uv::uv_req_type_UV_WRITE => handle_loop((*(req as *mut uv::uv_write_t)).handle),
+        uv::uv_req_type_UV_CONNECT => handle_loop((*(req as *mut uv::uv_connect_t)).handle),
+        uv::uv_req_type_UV_SHUTDOWN => handle_loop((*(req as *mut uv::uv_shutdown_t)).handle),
+        uv::uv_req_type_UV_UDP_SEND => handle_loop((*(req as *mut uv::uv_udp_send_t)).handle),
         uv::uv_req_type_UV_FS => (*(req as *mut uv::uv_fs_t)).loop_,
         uv::uv_req_type_UV_WORK => (*(req as *mut uv::uv_work_t)).loop_,
         uv::uv_req_type_UV_GETADDRINFO => (*(req as *mut uv::uv_getaddrinfo_t)).loop_,
@@ -65,10 +65,6 @@ fn code(rc: c_int) -> Result<(), c_int> {
 
 unsafe fn stamp(loop_: *mut uv::uv_loop_t) -> u32 {
     uv::uv_now(loop_) as u32
-}
-
-unsafe fn stream_loop<T>(handle: *mut T) -> *mut uv::uv_loop_t {
-    (*(handle as *mut uv::uv_handle_t)).loop_
 }
 
 unsafe fn enter_handle(owner: &Account, loop_: *mut uv::uv_loop_t, h: *mut uv::uv_handle_t, kind: Kind) {
@@ -1161,7 +1157,7 @@ pub unsafe extern "C" fn kr_uv_write(m: *mut Module, req: *mut uv::uv_write_t, h
         need(req, "req")?;
         need(handle, "handle")?;
         need(bufs, "bufs")?;
-        start_completion(owner, stream_loop(handle), req as usize, Kind::Write, cb, on_status_done::<uv::uv_write_t>, |done| uv::uv_write(req, handle, bufs, nbufs, done))
+        start_completion(owner, handle_loop(handle), req as usize, Kind::Write, cb, on_status_done::<uv::uv_write_t>, |done| uv::uv_write(req, handle, bufs, nbufs, done))
     })
 }
 
@@ -1175,7 +1171,7 @@ pub unsafe extern "C" fn kr_uv_write2(m: *mut Module, req: *mut uv::uv_write_t, 
         need(req, "req")?;
         need(handle, "handle")?;
         need(bufs, "bufs")?;
-        start_completion(owner, stream_loop(handle), req as usize, Kind::Write, cb, on_status_done::<uv::uv_write_t>, |done| uv::uv_write2(req, handle, bufs, nbufs, send_handle, done))
+        start_completion(owner, handle_loop(handle), req as usize, Kind::Write, cb, on_status_done::<uv::uv_write_t>, |done| uv::uv_write2(req, handle, bufs, nbufs, send_handle, done))
     })
 }
 
@@ -1188,7 +1184,7 @@ pub unsafe extern "C" fn kr_uv_shutdown(m: *mut Module, req: *mut uv::uv_shutdow
         let owner = owner(m)?;
         need(req, "req")?;
         need(handle, "handle")?;
-        start_completion(owner, stream_loop(handle), req as usize, Kind::Shutdown, cb, on_status_done::<uv::uv_shutdown_t>, |done| uv::uv_shutdown(req, handle, done))
+        start_completion(owner, handle_loop(handle), req as usize, Kind::Shutdown, cb, on_status_done::<uv::uv_shutdown_t>, |done| uv::uv_shutdown(req, handle, done))
     })
 }
 
@@ -1202,7 +1198,7 @@ pub unsafe extern "C" fn kr_uv_tcp_connect(m: *mut Module, req: *mut uv::uv_conn
         need(req, "req")?;
         need(handle, "handle")?;
         need(addr, "addr")?;
-        start_completion(owner, stream_loop(handle), req as usize, Kind::Connect, cb, on_status_done::<uv::uv_connect_t>, |done| uv::uv_tcp_connect(req, handle, addr, done))
+        start_completion(owner, handle_loop(handle), req as usize, Kind::Connect, cb, on_status_done::<uv::uv_connect_t>, |done| uv::uv_tcp_connect(req, handle, addr, done))
     })
 }
 
@@ -1217,7 +1213,7 @@ pub unsafe extern "C" fn kr_uv_udp_send(m: *mut Module, req: *mut uv::uv_udp_sen
         need(handle, "handle")?;
         need(bufs, "bufs")?;
         need(addr, "addr")?;
-        start_completion(owner, stream_loop(handle), req as usize, Kind::UdpSend, send_cb, on_status_done::<uv::uv_udp_send_t>, |done| uv::uv_udp_send(req, handle, bufs, nbufs, addr, done))
+        start_completion(owner, handle_loop(handle), req as usize, Kind::UdpSend, send_cb, on_status_done::<uv::uv_udp_send_t>, |done| uv::uv_udp_send(req, handle, bufs, nbufs, addr, done))
     })
 }
 
@@ -1291,7 +1287,7 @@ pub unsafe extern "C" fn kr_uv_pipe_connect(m: *mut Module, req: *mut uv::uv_con
         need(req, "req")?;
         need(handle, "handle")?;
         need(name, "name")?;
-        start_completion(owner, stream_loop(handle), req as usize, Kind::Connect, cb, on_status_done::<uv::uv_connect_t>, |done| {
+        start_completion(owner, handle_loop(handle), req as usize, Kind::Connect, cb, on_status_done::<uv::uv_connect_t>, |done| {
             uv::uv_pipe_connect(req, handle, name, done);
             0
         })
